@@ -1,0 +1,175 @@
+"""The public entry point: ``Assistant().ask(question, history)`` → :class:`Answer`."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from assistant.answer import Answer, Citation, Route
+from assistant.composer import ComposeInput, abstain_text, sources_block
+from assistant.factory import Components, build_components
+from assistant.followup import resolve_followup
+from assistant.privacy import mask_personal_data
+from assistant.scam import WARNING as SCAM_WARNING
+from assistant.settings import Settings, get_settings
+from knowledge.entry import Entry, Lang
+from retrieval.search import EntryHit, SearchResult
+from retrieval.text import detect_language, strip_control
+
+log = logging.getLogger("mingbai")
+TRIM_NOTE = {
+    "zh": "（你的问题超过 {n} 个字符，只读取了前 {n} 个字符。）",
+    "en": "(Your question was longer than {n} characters; only the first {n} were read.)",
+}
+History = Sequence[Mapping[str, str]]
+
+
+class Assistant:
+    """Answers consumer-credit questions from the bundled, indexed knowledge base.
+
+    >>> bot = Assistant()                       # builds the model and index if missing
+    >>> bot.ask("在闲鱼买东西会开通借呗吗?").route
+    'knowledge'
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        knowledge_dir: Path | None = None,
+        components: Components | None = None,
+    ) -> None:
+        self.components = components or build_components(
+            settings or get_settings(), knowledge_dir=knowledge_dir
+        )
+
+    # -- input -----------------------------------------------------------------------------
+    def _clean(self, question: str) -> tuple[str, list[str]]:
+        if not isinstance(question, str):
+            raise TypeError(f"question must be a string, not {type(question).__name__}")
+        text = strip_control(question).strip()
+        if not text:
+            raise ValueError("question is empty: ask something, e.g. '在闲鱼买东西会开通借呗吗?'")
+        notes: list[str] = []
+        limit = self.components.rules.max_question_chars
+        if len(text) > limit:
+            text = text[:limit]
+            notes.append(TRIM_NOTE[detect_language(text)].format(n=limit))
+        return mask_personal_data(text), notes
+
+    # -- answering -------------------------------------------------------------------------
+    def ask(self, question: str, history: History | None = None) -> Answer:
+        t0 = time.perf_counter()
+        text, notes = self._clean(question)
+        lang: Lang = detect_language(text)
+        c = self.components
+        route: Route = c.router.route(text)
+        timings: dict[str, float] = {"route_ms": (time.perf_counter() - t0) * 1000}
+        retrieved: tuple[tuple[str, float], ...] = ()
+        scam: str | None = None
+        citations: list[Citation] = []
+
+        if route == "whatif":
+            scam = self._scam_warning(text, lang, None)
+            answer_text, citations, abstained = self._whatif(text, lang), [], False
+        elif route == "out_of_scope":
+            scam = self._scam_warning(text, lang, None)
+            answer_text, citations, abstained = abstain_text(lang, True, scam), [], True
+        else:
+            query = resolve_followup(text, history)
+            result = c.search.search(query, k=10)
+            timings.update(result.timings)
+            retrieved = tuple((h.entry_id, round(h.score, 4)) for h in result.hits)
+            scam = self._scam_warning(text, lang, result.top)
+            chosen = self._choose(result, scam is not None, query, lang)
+            if chosen is None:
+                in_domain = c.router.in_domain(query)
+                route = "knowledge" if in_domain or scam else "out_of_scope"
+                answer_text, citations, abstained = (
+                    abstain_text(lang, not in_domain, scam),
+                    [],
+                    True,
+                )
+            else:
+                t1 = time.perf_counter()
+                entries = [c.entries[h.entry_id] for h in chosen]
+                body = c.composer.compose(
+                    ComposeInput(text, lang, entries, scam, c.rules.max_points)
+                )
+                answer_text = f"{body}\n\n{sources_block(entries, lang)}"
+                citations = [self._cite(c.entries[h.entry_id], h, lang) for h in chosen]
+                abstained = False
+                timings["compose_ms"] = (time.perf_counter() - t1) * 1000
+        log.info("question route=%s lang=%s scam=%s text=%r", route, lang, bool(scam), text[:200])
+        if notes:
+            answer_text = "\n\n".join([*notes, answer_text])
+        timings["total_ms"] = (time.perf_counter() - t0) * 1000
+        return Answer(
+            text=answer_text,
+            route=route,
+            citations=citations,
+            abstained=abstained,
+            scam_warning=scam,
+            language=lang,
+            timings=timings,
+            notes=tuple(notes),
+            retrieved=retrieved,
+        )
+
+    def _scam_warning(self, text: str, lang: Lang, top: EntryHit | None) -> str | None:
+        c = self.components
+        evidence = (
+            top is not None
+            and c.entries[top.entry_id].is_scam
+            and top.dense >= c.rules.scam_evidence_above
+        )
+        return SCAM_WARNING[lang] if c.scam.check(text, evidence) else None
+
+    def _choose(
+        self, result: SearchResult, scam: bool, query: str, lang: Lang
+    ) -> list[EntryHit] | None:
+        """The entries to answer from, best first, or None to abstain (decided here, in code)."""
+        rules = self.components.rules
+        entries = self.components.entries
+        hits = result.hits
+        if not hits:
+            return None
+        top = hits[0]
+        threshold = rules.abstain_below[lang]
+        if result.unknown_words:
+            threshold = max(threshold, rules.unknown_word_below[lang])
+        if not self.components.router.in_domain(query):
+            threshold = max(threshold, rules.out_of_domain_below)
+        if scam:
+            # A scam question is answered from a scam entry even when the wording is unusual.
+            scam_hits = [h for h in hits if entries[h.entry_id].is_scam]
+            if scam_hits:
+                return [scam_hits[0]]
+            fallback = rules.scam_fallback_entry
+            if fallback in entries:
+                return [EntryHit(fallback, top.score, top.dense)]
+        if top.dense < threshold and not top.exact:
+            return None
+        chosen = [top]
+        for h in hits[1:2]:
+            if top.score - h.score <= rules.second_entry_margin and h.dense >= threshold:
+                chosen.append(h)
+        return chosen
+
+    @staticmethod
+    def _cite(entry: Entry, hit: EntryHit, lang: Lang) -> Citation:
+        return Citation(
+            doc_id=entry.id,
+            title=entry.title(lang),
+            snippet=entry.section(lang).verdict,
+            score=round(hit.score, 4),
+            sources=entry.sources,
+            reviewed=entry.reviewed.isoformat(),
+        )
+
+    def _whatif(self, text: str, lang: Lang) -> str:
+        from assistant.whatif import whatif_reply
+
+        return whatif_reply(text, lang).text

@@ -1,0 +1,151 @@
+"""The ``mingbai`` command line. Exit codes: 0 success, 1 failure, 2 usage error."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from assistant.bot import Assistant
+from assistant.settings import apply_offline_env, get_settings
+
+app = typer.Typer(
+    name="mingbai",
+    help="明白 Mingbai: sourced answers to consumer-credit questions (Huabei, Jiebei, Xianyu).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+models_app = typer.Typer(help="Manage the embedding model.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print a one-line error and return the Exit to raise."""
+    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    return typer.Exit(code)
+
+
+def _assistant() -> Assistant:
+    from assistant.bot import Assistant
+    from assistant.errors import MingbaiError
+
+    try:
+        return Assistant(get_settings())
+    except MingbaiError as exc:
+        raise fail(str(exc)) from exc
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, in Chinese or English.")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the whole answer as JSON.")
+    ] = False,
+) -> None:
+    """Answer one question and exit."""
+    bot = _assistant()
+    try:
+        answer = bot.ask(question)
+    except ValueError as exc:
+        raise fail(str(exc), 2) from exc
+    if as_json:
+        typer.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        typer.echo(answer.text)
+
+
+@app.command()
+def chat() -> None:
+    """Chat in the terminal (the conversation is used for follow-ups). Ctrl-D or 'exit' quits."""
+    bot = _assistant()
+    history: list[dict[str, str]] = []
+    typer.echo("明白 Mingbai — 问我花呗、借呗、芝麻信用、闲鱼和防骗问题。输入 exit 退出。")
+    while True:
+        try:
+            question = input("\n你/you> ")
+        except (EOFError, KeyboardInterrupt):
+            typer.echo("")
+            return
+        if question.strip().lower() in {"exit", "quit", "退出"}:
+            return
+        if not question.strip():
+            continue
+        answer = bot.ask(question, history=history)
+        typer.echo(f"\n明白> {answer.text}")
+        history += [
+            {"role": "user", "content": question},
+            {"role": "assistant", "content": answer.text},
+        ]
+
+
+@app.command()
+def index(
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Fail if any knowledge entry is invalid.")
+    ] = False,
+    knowledge_dir: Annotated[
+        Path | None, typer.Option("--knowledge", help="Folder of entries (default: bundled).")
+    ] = None,
+) -> None:
+    """Build or update the search index (incremental: only changed entries are re-embedded)."""
+    from assistant.errors import MingbaiError
+    from assistant.factory import build_index
+
+    try:
+        report, errors = build_index(get_settings(), knowledge_dir=knowledge_dir, progress=True)
+    except MingbaiError as exc:
+        raise fail(str(exc)) from exc
+    for err in errors:
+        typer.secho(f"invalid entry: {err}", err=True, fg=typer.colors.YELLOW)
+    typer.echo(f"index: {report.summary()}")
+    if strict and errors:
+        raise fail(
+            f"{len(errors)} invalid knowledge entries (see above); fix them or drop --strict"
+        )
+
+
+@models_app.command("build")
+def models_build(
+    force: Annotated[bool, typer.Option("--force", help="Rebuild even if up to date.")] = False,
+) -> None:
+    """Build the offline multilingual-e5-small model into the data dir (idempotent)."""
+    from assistant.settings import DEFAULT_MODEL
+    from retrieval.model_build import ModelBuildError, build_model
+
+    settings = get_settings()
+    if settings.embed_model != DEFAULT_MODEL:
+        typer.echo(f"MINGBAI_EMBED_MODEL={settings.embed_model}: nothing to build")
+        return
+    try:
+        path = build_model(Path(settings.model_path()), force=force, progress=typer.echo)
+    except ModelBuildError as exc:
+        raise fail(str(exc)) from exc
+    typer.echo(f"model ready: {path}")
+
+
+def _register_optional() -> None:
+    """Commands contributed by other modules (each adds itself to ``app``)."""
+    for module in ("assistant.whatif.cli",):
+        try:
+            mod = __import__(module, fromlist=["register"])
+        except ImportError:
+            continue
+        mod.register(app)
+
+
+_register_optional()
+
+
+def main() -> None:
+    apply_offline_env()
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        app(standalone_mode=True)
+    except KeyboardInterrupt:
+        sys.exit(130)

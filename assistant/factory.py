@@ -1,0 +1,136 @@
+"""The one place where Mingbai's parts are created and wired together."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from assistant.composer import Composer, GroundedComposer
+from assistant.router import Router
+from assistant.scam import ScamDetector
+from assistant.settings import DEFAULT_MODEL, Settings, apply_offline_env
+from knowledge.entry import Entry
+from knowledge.loader import EntryError, load_knowledge
+from retrieval.embeddings import Embedder, SentenceTransformerEmbedder
+from retrieval.errors import IndexNotReadyError
+from retrieval.indexer import IndexReport, update_index
+from retrieval.search import KnowledgeSearch, SearchConfig
+from retrieval.store import ChunkStore, open_client
+
+log = logging.getLogger("mingbai")
+ANSWERING_PATH = Path(__file__).resolve().parent / "rules" / "answering.yaml"
+
+
+@dataclass(frozen=True)
+class AnsweringRules:
+    abstain_below: dict[str, float]
+    unknown_word_below: dict[str, float]
+    out_of_domain_below: float
+    scam_evidence_above: float
+    second_entry_margin: float
+    max_points: int
+    max_question_chars: int
+    scam_fallback_entry: str
+    search: SearchConfig = field(default_factory=SearchConfig)
+
+
+@lru_cache(maxsize=2)
+def load_answering_rules(path: Path = ANSWERING_PATH) -> AnsweringRules:
+    data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    search = SearchConfig(**data.pop("retrieval", {}))
+    return AnsweringRules(**data, search=search)
+
+
+@dataclass
+class Components:
+    settings: Settings
+    entries: dict[str, Entry]
+    load_errors: list[EntryError]
+    search: KnowledgeSearch
+    router: Router
+    scam: ScamDetector
+    composer: Composer
+    rules: AnsweringRules
+    index_report: IndexReport | None = None
+
+
+def ensure_model(settings: Settings, progress: bool = False) -> str:
+    """Build the bundled embedding model into the data dir if it is missing; return its path."""
+    path = settings.model_path()
+    if settings.embed_model == DEFAULT_MODEL:
+        from retrieval.model_build import build_model
+
+        build_model(Path(path), progress=(lambda msg: log.info(msg)) if progress else None)
+    return path
+
+
+def open_store(settings: Settings, embedder: Embedder) -> ChunkStore:
+    client = open_client(settings.index_dir / "chroma", settings.chroma_url)
+    return ChunkStore(client, embedder)
+
+
+def build_index(
+    settings: Settings, *, knowledge_dir: Path | None = None, progress: bool = False
+) -> tuple[IndexReport, list[EntryError]]:
+    """Build or update the index for the configured model (the `mingbai index` command)."""
+    apply_offline_env()
+    loaded = load_knowledge(knowledge_dir)
+    store = open_store(settings, SentenceTransformerEmbedder(ensure_model(settings, progress)))
+    report = update_index(
+        store, loaded.entries, lock_path=settings.index_dir / "index.lock", progress=progress
+    )
+    return report, loaded.errors
+
+
+def build_components(
+    settings: Settings,
+    *,
+    knowledge_dir: Path | None = None,
+    build_missing: bool = True,
+    composer: Composer | None = None,
+    embedder: Embedder | None = None,
+    warm: bool = True,
+) -> Components:
+    """Wire everything; with ``build_missing`` the model and the index are built when absent."""
+    apply_offline_env()
+    rules = load_answering_rules()
+    loaded = load_knowledge(knowledge_dir)
+    for err in loaded.errors:
+        log.warning("skipped knowledge entry: %s", err)
+    if embedder is None:
+        model_path = ensure_model(settings) if build_missing else settings.model_path()
+        embedder = SentenceTransformerEmbedder(model_path)
+    store = open_store(settings, embedder)
+    report = None
+    if build_missing:
+        report = update_index(store, loaded.entries, lock_path=settings.index_dir / "index.lock")
+    elif not store.exists() or store.count() == 0:
+        raise IndexNotReadyError(
+            f"no index for model {store.embedder.fingerprint} in {settings.index_dir}; "
+            "run `mingbai index` (or `make run`)"
+        )
+    search = KnowledgeSearch(store, loaded.entries, rules.search)
+    if warm:
+        search.embed("warm up")  # load the model now, not on the first question
+    if composer is None:
+        composer = GroundedComposer()
+        if settings.llm:
+            from assistant.llm import LLMComposer, chat_model_from_spec
+
+            composer = LLMComposer(chat_model_from_spec(settings.llm))
+    return Components(
+        settings=settings,
+        entries={e.id: e for e in loaded.entries},
+        load_errors=loaded.errors,
+        search=search,
+        router=Router.load(),
+        scam=ScamDetector.load(),
+        composer=composer,
+        rules=rules,
+        index_report=report,
+    )

@@ -1,0 +1,91 @@
+"""Scam-pattern detection, decided in code from the patterns in ``rules/scam.yaml``.
+
+>>> ScamDetector.load().check("买家说我要先开通借呗才能收款")
+True
+>>> ScamDetector.load().check("借呗怎么开通")
+False
+>>> ScamDetector.load().check("自称客服的人打电话来说我订单异常", scam_evidence=True)
+True
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from retrieval.text import normalize
+
+SCAM_RULES_PATH = Path(__file__).resolve().parent / "rules" / "scam.yaml"
+
+WARNING = {
+    "zh": (
+        "⚠️ 警惕诈骗：你描述的情况符合常见诈骗手法。请立即停止操作，"
+        "不要转账、不要借款或开通任何额度，不要扫对方的二维码、"
+        "不要共享屏幕或告诉任何人验证码；只通过 App 内的官方客服联系，"
+        "在 App 内举报，如已转账请马上报警（110），也可拨打 96110 反诈预警专线咨询。"
+    ),
+    "en": (
+        "⚠️ Scam warning: what you describe matches a common scam. Stop now: do not transfer money, "
+        "borrow or open any credit line, scan their QR code, share your screen or tell anyone a "
+        "verification code. Contact customer service only inside the official app, report it in "
+        "the app, and if you already paid, call the police (110) at once; the 96110 anti-fraud "
+        "line can also advise you."
+    ),
+}
+
+
+@dataclass(frozen=True)
+class ScamDetector:
+    strong: tuple[re.Pattern[str], ...]
+    someone: tuple[re.Pattern[str], ...]
+    demand: tuple[re.Pattern[str], ...]
+    story: tuple[re.Pattern[str], ...]
+    victim: tuple[re.Pattern[str], ...]
+
+    @classmethod
+    @lru_cache(maxsize=2)
+    def load(cls, path: Path = SCAM_RULES_PATH) -> ScamDetector:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+
+        def compile_all(key: str) -> tuple[re.Pattern[str], ...]:
+            try:
+                return tuple(re.compile(p, re.I) for p in data.get(key, []))
+            except re.error as exc:
+                raise ValueError(f"{path}: bad pattern under '{key}': {exc}") from exc
+
+        return cls(
+            compile_all("strong"),
+            compile_all("someone"),
+            compile_all("demand"),
+            compile_all("story"),
+            compile_all("victim"),
+        )
+
+    def matched(self, question: str, scam_evidence: bool = False) -> str | None:
+        """Why ``question`` is flagged (the rule that fired), or None.
+
+        ``scam_evidence``: the best retrieved entry is a scam entry, with a confident score.
+        """
+        text = normalize(question)
+        for pattern in self.strong:
+            if pattern.search(text):
+                return f"strong: {pattern.pattern}"
+        third_party = next((p for p in self.someone if p.search(text)), None)
+        if third_party is not None:
+            for pattern in self.demand:
+                if pattern.search(text):
+                    return f"demand: {pattern.pattern}"
+        if scam_evidence:
+            if third_party is not None and any(p.search(text) for p in self.story):
+                return f"evidence + story: {third_party.pattern}"
+            victim = next((p for p in self.victim if p.search(text)), None)
+            if victim is not None:
+                return f"evidence + victim: {victim.pattern}"
+        return None
+
+    def check(self, question: str, scam_evidence: bool = False) -> bool:
+        return self.matched(question, scam_evidence) is not None

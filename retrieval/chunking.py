@@ -1,0 +1,92 @@
+"""Turn entries into the small texts that are embedded and indexed.
+
+Indexed per entry: both titles, every listed question, and the answer bodies split on Chinese and
+English sentence ends. Each chunk points back to its entry id; its id carries the entry's content
+hash, so a changed entry's new chunks never collide with the old ones.
+
+>>> [c.kind for c in chunk_entry(entry)][:3]
+['title', 'title', 'question']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from knowledge.entry import Entry, Lang
+from retrieval.text import normalize
+
+if TYPE_CHECKING:
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+SENTENCE_ENDS = ["\n", "。", "！", "？", "；", ". ", "! ", "? ", "; "]
+CHUNK_CHARS = 160
+
+
+@dataclass(frozen=True)
+class Chunk:
+    id: str
+    entry_id: str
+    entry_hash: str
+    kind: str  # "title" | "question" | "body"
+    lang: Lang
+    text: str  # normalised text, as embedded
+    n_chunks: int  # how many chunks this entry version has (to detect a cut-short write)
+
+    def metadata(self) -> dict[str, str | int]:
+        return {
+            "entry_id": self.entry_id,
+            "entry_hash": self.entry_hash,
+            "kind": self.kind,
+            "lang": self.lang,
+            "n_chunks": self.n_chunks,
+        }
+
+
+@lru_cache(maxsize=1)
+def _splitter() -> RecursiveCharacterTextSplitter:
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    return RecursiveCharacterTextSplitter(
+        separators=SENTENCE_ENDS,
+        keep_separator="end",
+        chunk_size=CHUNK_CHARS,
+        chunk_overlap=0,
+        strip_whitespace=True,
+    )
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split a body into sentence-sized pieces (a piece may hold short sentences together)."""
+    return [piece for piece in _splitter().split_text(text) if piece.strip()]
+
+
+def chunk_entry(entry: Entry) -> list[Chunk]:
+    texts: list[tuple[str, Lang, str]] = [
+        ("title", "zh", entry.title_zh),
+        ("title", "en", entry.title_en),
+    ]
+    texts += [("question", "zh", q) for q in entry.questions_zh]
+    texts += [("question", "en", q) for q in entry.questions_en]
+    for lang in ("zh", "en"):
+        section = entry.section(lang)
+        for piece in split_sentences("\n".join([section.verdict, *section.points])):
+            texts.append(("body", lang, piece))
+    unique: list[tuple[str, Lang, str]] = []
+    seen: set[tuple[str, str]] = set()
+    for kind, lang, raw in texts:
+        text = normalize(raw, lang)
+        if text and (kind, text) not in seen:
+            seen.add((kind, text))
+            unique.append((kind, lang, text))
+    h = entry.content_hash
+    return [
+        Chunk(f"{entry.id}:{h}:{i}", entry.id, h, kind, lang, text, len(unique))
+        for i, (kind, lang, text) in enumerate(unique)
+    ]
+
+
+def chunk_entries(entries: Iterable[Entry]) -> list[Chunk]:
+    return [c for e in entries for c in chunk_entry(e)]

@@ -1,0 +1,144 @@
+"""Embedding models behind one small interface.
+
+An :class:`Embedder` turns passages and queries into unit vectors and names itself with a
+``fingerprint`` (vectors of two fingerprints are never mixed in one collection). The default wraps
+a local sentence-transformers folder (multilingual-e5-small, built by ``mingbai models build``)
+and applies the E5 prefixes through the model's ``query``/``passage`` prompts. It is also a
+LangChain ``Embeddings``, so LangChain components can use it directly.
+
+sentence-transformers (and torch) are imported only when the model is first used, so opening an
+index whose content did not change never pays the 5-7 s import.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from langchain_core.embeddings import Embeddings
+
+from retrieval.errors import ModelNotReadyError
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+E5_PROMPTS = {"query": "query: ", "passage": "passage: "}
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """What retrieval needs from an embedding model."""
+
+    @property
+    def fingerprint(self) -> str:
+        """Stable id of the model's weights and prompts (used to name the collection)."""
+        ...
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]: ...
+
+    def embed_query(self, text: str) -> list[float]: ...
+
+
+def model_fingerprint(model_path: str) -> str:
+    """A short id for a model folder: its build stamp or config files, else the given name.
+
+    Reading a few small files keeps this cheap: no model load is needed to tell whether an
+    existing index belongs to this model.
+    """
+    path = Path(model_path)
+    digest = hashlib.sha256()
+    stamp = path / "mingbai_build.json"
+    if stamp.is_file():
+        files = json.loads(stamp.read_text(encoding="utf-8")).get("files", {})
+        digest.update(json.dumps(files, sort_keys=True).encode())
+    elif path.is_dir():
+        for name in ("config.json", "modules.json", "config_sentence_transformers.json"):
+            if (path / name).is_file():
+                digest.update((path / name).read_bytes())
+        for weights in sorted(path.glob("*.safetensors")):
+            digest.update(f"{weights.name}:{weights.stat().st_size}".encode())
+    else:
+        digest.update(model_path.encode())
+    return digest.hexdigest()[:12]
+
+
+class SentenceTransformerEmbedder(Embeddings):
+    """A sentence-transformers model loaded by local path (or hub id, for online users).
+
+    >>> emb = SentenceTransformerEmbedder("/path/to/model")   # nothing loaded yet
+    >>> len(emb.embed_query("借呗是什么"))                      # loads on first use
+    384
+    """
+
+    def __init__(self, model_path: str, *, batch_size: int = 32, device: str = "cpu") -> None:
+        self.model_path = model_path
+        self.batch_size = batch_size
+        self.device = device
+        self._model: SentenceTransformer | None = None
+        self._lock = threading.Lock()
+        self._fingerprint = model_fingerprint(model_path)
+        self._prompts: dict[str, str] = {}
+
+    @property
+    def fingerprint(self) -> str:
+        return self._fingerprint
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    def load(self) -> SentenceTransformer:
+        """Load the model once (thread-safe); later calls return it at once."""
+        if self._model is not None:
+            return self._model
+        with self._lock:
+            if self._model is None:
+                self._model = self._load()
+        return self._model
+
+    def _load(self) -> SentenceTransformer:
+        local = Path(self.model_path)
+        looks_local = local.is_absolute() or self.model_path.startswith((".", "~"))
+        if looks_local and not (local / "modules.json").is_file():
+            raise ModelNotReadyError(
+                f"embedding model folder {local} is missing or incomplete; "
+                "run `mingbai models build` (or `make run`), or point MINGBAI_EMBED_MODEL "
+                "at a sentence-transformers folder"
+            )
+        from sentence_transformers import SentenceTransformer
+
+        model = SentenceTransformer(self.model_path, device=self.device)
+        model.eval()
+        prompts = dict(getattr(model, "prompts", {}) or {})
+        # E5 models need "query: "/"passage: "; other models may define their own or none.
+        self._prompts = {k: prompts.get(k, "") for k in ("query", "passage")}
+        return model
+
+    def _encode(self, texts: Sequence[str], kind: str) -> list[list[float]]:
+        model = self.load()
+        prompt = self._prompts.get(kind) or ""
+        vectors: Any = model.encode(
+            list(texts),
+            prompt=prompt or None,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return [v.tolist() for v in vectors]
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        return self._encode(texts, "passage")
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._encode([text], "query")[0]
+
+    def embed_queries(self, texts: list[str]) -> list[list[float]]:
+        """Many queries in one batch (used by batch evaluation)."""
+        return self._encode(texts, "query") if texts else []

@@ -1,0 +1,145 @@
+"""Incremental, crash-safe indexing.
+
+Only added, changed or deleted entries are touched, decided by content hash. New chunks are
+written *before* the old version's chunks are deleted, under ids that carry the hash: a run killed
+at any moment leaves every entry findable (by its old chunks, its new ones, or both), and the next
+run finishes the job. A file lock keeps two runs from interleaving.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from knowledge.entry import Entry
+from retrieval.chunking import Chunk, chunk_entries
+from retrieval.errors import IndexBusyError
+from retrieval.store import ChunkStore
+
+PROGRESS_MIN_CHUNKS = 64
+
+
+@dataclass
+class IndexReport:
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    chunks_written: int = 0
+    dropped_collections: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def nothing_changed(self) -> bool:
+        return not (self.added or self.changed or self.deleted or self.dropped_collections)
+
+    def summary(self) -> str:
+        rate = self.chunks_written / self.seconds if self.seconds and self.chunks_written else 0.0
+        text = (
+            f"{len(self.added)} added, {len(self.changed)} changed, {len(self.deleted)} deleted, "
+            f"{self.unchanged} unchanged; {self.chunks_written} chunks written in "
+            f"{self.seconds:.1f} s"
+        )
+        return text + (f" ({rate:.0f} chunks/s)" if rate else "")
+
+
+@contextmanager
+def index_lock(lock_path: Path, wait_seconds: float = 30.0) -> Iterator[None]:
+    """Hold an exclusive lock on ``lock_path``; wait up to ``wait_seconds`` for another run."""
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+                    raise IndexBusyError(
+                        f"another `mingbai index` run (pid {holder}) is updating "
+                        f"{lock_path.parent}; wait for it to finish and run the command again"
+                    ) from None
+                time.sleep(0.2)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock, also when the process is killed
+
+
+def plan(
+    store: ChunkStore, entries: Sequence[Entry]
+) -> tuple[list[Entry], list[Entry], list[str], int]:
+    """(entries to add, entries to rewrite, ids to delete, unchanged count)."""
+    manifest = store.manifest()
+    added: list[Entry] = []
+    changed: list[Entry] = []
+    unchanged = 0
+    for entry in entries:
+        versions = manifest.get(entry.id)
+        if not versions:
+            added.append(entry)
+            continue
+        present, written = versions.get(entry.content_hash, (0, -1))
+        if present == written and len(versions) == 1:
+            unchanged += 1
+        else:
+            changed.append(entry)
+    current = {e.id for e in entries}
+    deleted = sorted(set(manifest) - current)
+    return added, changed, deleted, unchanged
+
+
+def _write(store: ChunkStore, chunks: list[Chunk], batch_size: int, progress: bool) -> None:
+    bar = None
+    if progress and len(chunks) >= PROGRESS_MIN_CHUNKS:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(chunks), unit="chunk", desc="indexing", leave=False)
+    for start in range(0, len(chunks), batch_size):
+        batch = chunks[start : start + batch_size]
+        store.add(batch, store.embedder.embed_documents([c.text for c in batch]))
+        if bar is not None:
+            bar.update(len(batch))
+    if bar is not None:
+        bar.close()
+
+
+def update_index(
+    store: ChunkStore,
+    entries: Sequence[Entry],
+    *,
+    lock_path: Path,
+    progress: bool = False,
+    batch_size: int = 64,
+    wait_seconds: float = 30.0,
+) -> IndexReport:
+    """Bring ``store`` in line with ``entries``; fast (no model load) when nothing changed."""
+    started = time.perf_counter()
+    report = IndexReport()
+    with index_lock(lock_path, wait_seconds):
+        added, changed, deleted, report.unchanged = plan(store, entries)
+        report.added = [e.id for e in added]
+        report.changed = [e.id for e in changed]
+        report.deleted = deleted
+        todo = added + changed
+        # Similar lengths batch together: less padding, about 1.5x faster on CPU.
+        chunks = sorted(chunk_entries(todo), key=lambda c: len(c.text))
+        _write(store, chunks, batch_size, progress)
+        report.chunks_written = len(chunks)
+        # Only now that the new versions are complete do the old ones go.
+        for entry in changed:
+            store.delete(entry.id, keep_hash=entry.content_hash)
+        for entry_id in deleted:
+            store.delete(entry_id)
+        report.dropped_collections = store.other_model_collections()
+        store.drop_collections(report.dropped_collections)
+    report.seconds = time.perf_counter() - started
+    return report

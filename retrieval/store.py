@@ -1,0 +1,203 @@
+"""The vector store: one Chroma collection per embedding model.
+
+The collection name carries the embedder's fingerprint, so vectors of two models are never mixed;
+the collection is always handed an embedding function (Chroma would otherwise try to download one).
+Each chunk's metadata records its entry id and the entry's content hash: the collection itself is
+the index manifest.
+
+chromadb is imported only here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
+
+from retrieval.chunking import Chunk
+from retrieval.embeddings import Embedder
+from retrieval.errors import ConfigError
+
+if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
+    from chromadb.api.models.Collection import Collection
+
+COLLECTION_PREFIX = "mingbai-"
+
+
+@dataclass(frozen=True)
+class ChunkHit:
+    entry_id: str
+    kind: str
+    lang: str
+    similarity: float  # cosine similarity, higher is better
+
+
+class _Unbound:
+    """Stands in for the model when Chroma rebuilds our function from a stored config."""
+
+    def __init__(self, fingerprint: str) -> None:
+        self.fingerprint = fingerprint
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        raise ConfigError(
+            f"collection for model {self.fingerprint} was opened without its embedding model; "
+            "open it through retrieval.store.ChunkStore"
+        )
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_documents([text])[0]
+
+
+def _chroma_embedding_function(embedder: Embedder) -> Any:
+    """Adapt an :class:`Embedder` to Chroma's EmbeddingFunction protocol."""
+    from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
+
+    class _Adapter(EmbeddingFunction[Documents]):
+        def __init__(self, inner: Embedder) -> None:
+            self._inner = inner
+
+        def __call__(self, input: Documents) -> Embeddings:
+            import numpy as np
+
+            return [
+                np.asarray(v, dtype=np.float32) for v in self._inner.embed_documents(list(input))
+            ]
+
+        def embed_query(self, input: Documents) -> Embeddings:
+            import numpy as np
+
+            return [np.asarray(self._inner.embed_query(t), dtype=np.float32) for t in input]
+
+        @staticmethod
+        def name() -> str:
+            return "mingbai"
+
+        def get_config(self) -> dict[str, Any]:
+            return {"fingerprint": self._inner.fingerprint}
+
+        @staticmethod
+        def build_from_config(config: dict[str, Any]) -> _Adapter:
+            # Chroma rebuilds stored functions when listing collections; ours is always handed
+            # in by code, so a rebuilt one only explains itself if it is ever called.
+            return _Adapter(_Unbound(str(config.get("fingerprint", "?"))))
+
+        def is_legacy(self) -> bool:
+            return False
+
+        def default_space(self) -> Any:
+            return "cosine"
+
+    return _Adapter(embedder)
+
+
+def open_client(path: Path | None = None, url: str | None = None) -> ClientAPI:
+    """An embedded persistent client at ``path``, or an HTTP client for a Chroma server ``url``."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if url:
+        parsed = urlparse(url)
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            raise ConfigError(f"MINGBAI_CHROMA_URL={url!r} must look like http://HOST:PORT")
+        return chromadb.HttpClient(
+            host=parsed.hostname,
+            port=parsed.port or (443 if parsed.scheme == "https" else 80),
+            ssl=parsed.scheme == "https",
+            settings=settings,
+        )
+    if path is None:
+        raise ConfigError("a Chroma store needs either a folder or a server URL")
+    path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path), settings=settings)
+
+
+class ChunkStore:
+    """Chunks of the knowledge base in one Chroma collection for one embedding model."""
+
+    def __init__(self, client: ClientAPI, embedder: Embedder) -> None:
+        self.client = client
+        self.embedder = embedder
+        self.name = f"{COLLECTION_PREFIX}{embedder.fingerprint}"
+        self._collection: Collection | None = None
+        self._count: int | None = None  # cached for queries; reset by every write
+
+    @property
+    def collection(self) -> Collection:
+        if self._collection is None:
+            self._collection = self.client.get_or_create_collection(
+                self.name,
+                embedding_function=_chroma_embedding_function(self.embedder),
+                metadata={"hnsw:space": "cosine", "fingerprint": self.embedder.fingerprint},
+            )
+        return self._collection
+
+    def exists(self) -> bool:
+        return self.name in {c.name for c in self.client.list_collections()}
+
+    def other_model_collections(self) -> list[str]:
+        """Collections built with other embedding models (stale after a model change)."""
+        return [
+            c.name
+            for c in self.client.list_collections()
+            if c.name.startswith(COLLECTION_PREFIX) and c.name != self.name
+        ]
+
+    def drop_collections(self, names: Sequence[str]) -> None:
+        for name in names:
+            self.client.delete_collection(name)
+
+    def count(self) -> int:
+        return self.collection.count()
+
+    def manifest(self) -> dict[str, dict[str, tuple[int, int]]]:
+        """entry id -> {entry hash: (chunks present, chunks written)} for everything stored.
+
+        A hash whose two counts differ was cut short (a killed run) and must be redone.
+        """
+        got = self.collection.get(include=["metadatas"])
+        out: dict[str, dict[str, tuple[int, int]]] = {}
+        for meta in got["metadatas"] or []:
+            hashes = out.setdefault(str(meta["entry_id"]), {})
+            key = str(meta["entry_hash"])
+            present, _ = hashes.get(key, (0, 0))
+            hashes[key] = (present + 1, int(meta["n_chunks"]))  # type: ignore[arg-type]
+        return out
+
+    def add(self, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None:
+        if not chunks:
+            return
+        self._count = None
+        self.collection.upsert(
+            ids=[c.id for c in chunks],
+            embeddings=[list(v) for v in vectors],  # type: ignore[arg-type]
+            documents=[c.text for c in chunks],
+            metadatas=[c.metadata() for c in chunks],
+        )
+
+    def delete(self, entry_id: str, keep_hash: str | None = None) -> None:
+        """Delete an entry's chunks (all of them, or all but those of ``keep_hash``)."""
+        self._count = None
+        where: dict[str, Any] = {"entry_id": entry_id}
+        if keep_hash is not None:
+            where = {"$and": [{"entry_id": entry_id}, {"entry_hash": {"$ne": keep_hash}}]}
+        self.collection.delete(where=where)
+
+    def query(self, vector: Sequence[float], n: int) -> list[ChunkHit]:
+        if self._count is None:
+            self._count = self.count()
+        n = max(1, min(n, self._count or 1))
+        res = self.collection.query(
+            query_embeddings=[list(vector)],  # type: ignore[arg-type]
+            n_results=n,
+            include=["metadatas", "distances"],
+        )
+        metas = (res["metadatas"] or [[]])[0]
+        dists = (res["distances"] or [[]])[0]
+        return [
+            ChunkHit(str(m["entry_id"]), str(m["kind"]), str(m["lang"]), 1.0 - float(d))
+            for m, d in zip(metas, dists, strict=True)
+        ]

@@ -1,0 +1,119 @@
+"""Shared fixtures and fakes. No test touches the network: non-loopback sockets are refused."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from assistant.settings import OFFLINE_ENV
+
+for _k, _v in OFFLINE_ENV.items():
+    os.environ[_k] = _v
+
+_LOOPBACK = ("127.", "::1", "localhost", "0.0.0.0")
+_real_connect = socket.socket.connect
+_real_getaddrinfo = socket.getaddrinfo
+
+
+def _is_loopback(address: object) -> bool:
+    if isinstance(address, tuple) and address:
+        host = str(address[0])
+    else:
+        return True  # unix sockets
+    return host.startswith(_LOOPBACK)
+
+
+def _guarded_connect(self: socket.socket, address: object) -> None:
+    if not _is_loopback(address):
+        raise OSError(f"network access blocked in tests: {address!r}")
+    _real_connect(self, address)  # type: ignore[arg-type]
+
+
+def _guarded_getaddrinfo(host: object, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+    if host is not None and not str(host).startswith(_LOOPBACK):
+        raise socket.gaierror(f"DNS blocked in tests: {host!r}")
+    return _real_getaddrinfo(host, *args, **kwargs)  # type: ignore[arg-type]
+
+
+socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
+socket.getaddrinfo = _guarded_getaddrinfo  # type: ignore[assignment]
+
+
+class HashEmbedder:
+    """A fast, deterministic fake: character-bigram hashing into 64 dims, unit length."""
+
+    dims = 64
+
+    def __init__(self, tag: str = "hash-v1") -> None:
+        self._tag = tag
+        self.calls = 0
+
+    @property
+    def fingerprint(self) -> str:
+        return hashlib.sha256(self._tag.encode()).hexdigest()[:12]
+
+    def _vec(self, text: str) -> list[float]:
+        v = [0.0] * self.dims
+        t = text.lower()
+        for a, b in zip(t, t[1:] + " ", strict=True):
+            h = int(hashlib.md5((a + b).encode()).hexdigest(), 16)
+            v[h % self.dims] += 1.0
+        n = math.sqrt(sum(x * x for x in v)) or 1.0
+        return [x / n for x in v]
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        self.calls += 1
+        return [self._vec(t) for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._vec(text)
+
+
+@pytest.fixture
+def hash_embedder() -> HashEmbedder:
+    return HashEmbedder()
+
+
+@pytest.fixture(scope="session")
+def model_path() -> str:
+    """The real embedding model, built once into the data dir (make test builds it first)."""
+    from assistant.factory import ensure_model
+    from assistant.settings import Settings
+
+    return ensure_model(Settings.from_env())
+
+
+@pytest.fixture(scope="session")
+def real_embedder(model_path: str):  # type: ignore[no-untyped-def]
+    from retrieval.embeddings import SentenceTransformerEmbedder
+
+    emb = SentenceTransformerEmbedder(model_path)
+    emb.load()
+    return emb
+
+
+@pytest.fixture(scope="session")
+def session_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("mingbai-home")
+
+
+@pytest.fixture(scope="session")
+def bot(session_home: Path, real_embedder):  # type: ignore[no-untyped-def]
+    """The real assistant: real model, real Chroma in a temp dir, bundled knowledge."""
+    from assistant.bot import Assistant
+    from assistant.factory import build_components
+    from assistant.settings import Settings
+
+    settings = Settings(home=session_home)
+    return Assistant(components=build_components(settings, embedder=real_embedder))
+
+
+@pytest.fixture
+def tmp_home(tmp_path: Path) -> Iterator[Path]:
+    yield tmp_path

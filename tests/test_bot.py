@@ -1,0 +1,108 @@
+"""assistant.bot: the public ``Assistant.ask`` API end to end (real model, real Chroma)."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.answer import Answer, Citation
+
+pytestmark = pytest.mark.slow
+
+
+def test_seed_question_in_chinese(bot) -> None:  # type: ignore[no-untyped-def]
+    ans = bot.ask("在闲鱼买东西会开通借呗吗?")
+    assert isinstance(ans, Answer)
+    assert ans.route == "knowledge" and ans.language == "zh" and not ans.abstained
+    assert ans.citations[0].doc_id == "xianyu-buying-does-not-open-jiebei"
+    assert isinstance(ans.citations[0], Citation) and ans.citations[0].score > 0
+    assert ans.text.startswith("**不会")
+    assert "来源：" in ans.text and "[1]" in ans.text
+    assert ans.scam_warning is None
+    assert {"embed_ms", "store_ms", "total_ms"} <= set(ans.timings)
+
+
+def test_seed_question_in_english(bot) -> None:  # type: ignore[no-untyped-def]
+    ans = bot.ask("Does buying on Xianyu open Jiebei?")
+    assert ans.language == "en" and ans.citations[0].doc_id == "xianyu-buying-does-not-open-jiebei"
+    assert ans.text.startswith("**No") and "Sources:" in ans.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["在閒魚買東西會開通借唄嗎", "咸鱼买东西会开通借被吗", "idle fish 买东西 会不会开 jiebei"],
+)
+def test_traditional_typos_and_mixed_get_chinese_answers(bot, question: str) -> None:  # type: ignore[no-untyped-def]
+    ans = bot.ask(question)
+    assert ans.language == "zh"
+    assert ans.citations[0].doc_id == "xianyu-buying-does-not-open-jiebei"
+
+
+def test_out_of_scope_abstains(bot) -> None:  # type: ignore[no-untyped-def]
+    ans = bot.ask("今天北京天气怎么样？")
+    assert ans.route == "out_of_scope" and ans.abstained and not ans.citations
+    assert "不知道" in ans.text
+
+
+def test_uncovered_in_domain_question_abstains(bot) -> None:  # type: ignore[no-untyped-def]
+    ans = bot.ask("支付宝怎么交电费")
+    assert ans.abstained and "不知道" in ans.text and not ans.citations
+
+
+def test_scam_story_gets_warning_first(bot) -> None:  # type: ignore[no-untyped-def]
+    ans = bot.ask("闲鱼买家说我要先开通借呗才能收到货款，还发了个二维码")
+    assert ans.scam_warning is not None
+    assert ans.text.startswith(ans.scam_warning)
+    assert "96110" in ans.text
+    assert ans.citations and ans.citations[0].doc_id.startswith("scam-")
+
+
+def test_ordinary_question_has_no_scam_warning(bot) -> None:  # type: ignore[no-untyped-def]
+    assert bot.ask("借呗怎么提前还款").scam_warning is None
+
+
+def test_followup_uses_history(bot) -> None:  # type: ignore[no-untyped-def]
+    history = [
+        {"role": "user", "content": "借呗逾期了会怎样"},
+        {"role": "assistant", "content": bot.ask("借呗逾期了会怎样").text},
+    ]
+    ans = bot.ask("那花呗呢?", history=history)
+    assert ans.citations[0].doc_id == "huabei-overdue-consequences"
+
+
+def test_personal_numbers_are_never_echoed(bot, caplog) -> None:  # type: ignore[no-untyped-def]
+    import logging
+
+    caplog.set_level(logging.INFO, logger="mingbai")
+    ans = bot.ask("我身份证11010519491231002X，手机13812345678，借呗为什么开不了")
+    assert "11010519491231002X" not in ans.text and "13812345678" not in ans.text
+    assert "11010519491231002X" not in caplog.text and "13812345678" not in caplog.text
+    assert "138****5678" in caplog.text
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\n\t", "\x00\x01"])
+def test_empty_question_is_a_clear_value_error(bot, question: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ValueError, match="question is empty"):
+        bot.ask(question)
+
+
+def test_long_question_is_trimmed_with_a_note(bot) -> None:  # type: ignore[no-untyped-def]
+    ans = bot.ask("花呗怎么提前还款？" + "啊" * 5000)
+    assert ans.notes and "2000" in ans.notes[0]
+    assert ans.text.startswith(ans.notes[0])
+
+
+def test_control_characters_are_removed(bot) -> None:  # type: ignore[no-untyped-def]
+    ans = bot.ask("花呗\x00怎么\x1b提前\u200b还款")
+    assert ans.citations[0].doc_id == "huabei-early-repayment"
+
+
+def test_never_claims_to_see_an_account(bot) -> None:  # type: ignore[no-untyped-def]
+    ans = bot.ask("帮我查一下我的借呗额度是多少")
+    assert not ans.abstained
+    assert ans.citations[0].doc_id in {"about-mingbai", "jiebei-limit-factors"}
+
+
+def test_whatif_questions_are_routed_to_the_scorer(bot) -> None:  # type: ignore[no-untyped-def]
+    ans = bot.ask("芝麻分从650涨到720,借呗额度会怎样?")
+    assert ans.route == "whatif" and not ans.abstained
+    assert "教育" in ans.text

@@ -1,0 +1,37 @@
+"""retrieval.chunking: what gets indexed for an entry."""
+
+from __future__ import annotations
+
+from knowledge.loader import load_knowledge
+from retrieval.chunking import chunk_entry, split_sentences
+
+
+def test_chunks_cover_titles_questions_and_bodies() -> None:
+    entry = load_knowledge().by_id()["xianyu-buying-does-not-open-jiebei"]
+    chunks = chunk_entry(entry)
+    kinds = {c.kind for c in chunks}
+    assert kinds == {"title", "question", "body"}
+    assert all(c.entry_id == entry.id and c.entry_hash == entry.content_hash for c in chunks)
+    assert all(c.n_chunks == len(chunks) for c in chunks)
+    assert len({c.id for c in chunks}) == len(chunks)
+    questions = [c for c in chunks if c.kind == "question"]
+    # listed questions are normalised (traditional → simplified) and deduplicated
+    assert any("在闲鱼买东西会开通借呗吗" in c.text for c in questions)
+    assert not any("閒" in c.text for c in chunks)
+
+
+def test_split_on_chinese_and_english_sentence_ends() -> None:
+    text = "第一句很长。" * 30 + "\nFirst sentence is here. " * 10
+    pieces = split_sentences(text)
+    assert len(pieces) > 2
+    assert all(len(p) <= 160 for p in pieces)
+    assert pieces[0].endswith("。")
+
+
+def test_content_hash_changes_with_content() -> None:
+    from dataclasses import replace
+
+    entry = load_knowledge().by_id()["huabei-what-is-huabei"]
+    changed = replace(entry, title_en=entry.title_en + "!")
+    assert changed.content_hash != entry.content_hash
+    assert replace(entry).content_hash == entry.content_hash

@@ -1,0 +1,130 @@
+"""retrieval.indexer + retrieval.store: incremental, crash-safe, one collection per model.
+
+Uses real Chroma in a temp dir and the fast hashing fake embedder from conftest.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from knowledge.entry import Entry
+from knowledge.loader import load_knowledge
+from retrieval.chunking import chunk_entries
+from retrieval.errors import IndexBusyError
+from retrieval.indexer import index_lock, update_index
+from retrieval.store import ChunkStore, open_client
+from tests.conftest import HashEmbedder
+
+
+@pytest.fixture(scope="module")
+def entries() -> list[Entry]:
+    return load_knowledge().entries[:6]
+
+
+def make_store(path: Path, embedder: HashEmbedder) -> ChunkStore:
+    return ChunkStore(open_client(path / "chroma"), embedder)
+
+
+def test_first_run_indexes_everything(tmp_path: Path, entries: list[Entry]) -> None:
+    store = make_store(tmp_path, HashEmbedder())
+    report = update_index(store, entries, lock_path=tmp_path / "lock")
+    assert sorted(report.added) == sorted(e.id for e in entries)
+    assert store.count() == report.chunks_written == len(chunk_entries(entries))
+
+
+def test_no_change_run_embeds_nothing(tmp_path: Path, entries: list[Entry]) -> None:
+    emb = HashEmbedder()
+    store = make_store(tmp_path, emb)
+    update_index(store, entries, lock_path=tmp_path / "lock")
+    calls = emb.calls
+    report = update_index(store, entries, lock_path=tmp_path / "lock")
+    assert report.nothing_changed and report.unchanged == len(entries)
+    assert emb.calls == calls
+
+
+def test_only_changed_added_and_deleted_entries_are_touched(
+    tmp_path: Path, entries: list[Entry]
+) -> None:
+    store = make_store(tmp_path, HashEmbedder())
+    update_index(store, entries[:5], lock_path=tmp_path / "lock")
+    changed = replace(entries[0], title_en=entries[0].title_en + " (updated)")
+    new_set = [changed, *entries[2:6]]  # entries[1] deleted, entries[5] added
+    report = update_index(store, new_set, lock_path=tmp_path / "lock")
+    assert report.changed == [changed.id]
+    assert report.added == [entries[5].id]
+    assert report.deleted == [entries[1].id]
+    assert report.unchanged == 3
+    manifest = store.manifest()
+    assert set(manifest) == {e.id for e in new_set}
+    assert list(manifest[changed.id]) == [changed.content_hash]  # the old version is gone
+    assert store.count() == len(chunk_entries(new_set))
+
+
+def test_a_cut_short_write_is_finished_by_the_next_run(
+    tmp_path: Path, entries: list[Entry]
+) -> None:
+    store = make_store(tmp_path, HashEmbedder())
+    update_index(store, entries[:2], lock_path=tmp_path / "lock")
+    changed = replace(entries[0], title_en="changed")
+    # Simulate a run killed mid-way: only part of the new version was written.
+    partial = chunk_entries([changed])[:3]
+    store.add(partial, store.embedder.embed_documents([c.text for c in partial]))
+    # The old version is still complete, so the entry stays findable meanwhile.
+    assert entries[0].content_hash in store.manifest()[entries[0].id]
+    report = update_index(store, [changed, entries[1]], lock_path=tmp_path / "lock")
+    assert report.changed == [changed.id]
+    present, written = store.manifest()[changed.id][changed.content_hash]
+    assert present == written and list(store.manifest()[changed.id]) == [changed.content_hash]
+
+
+def test_changing_the_model_uses_a_new_collection_and_drops_the_old(
+    tmp_path: Path, entries: list[Entry]
+) -> None:
+    first = make_store(tmp_path, HashEmbedder("model-a"))
+    update_index(first, entries[:2], lock_path=tmp_path / "lock")
+    second = make_store(tmp_path, HashEmbedder("model-b"))
+    assert second.name != first.name
+    report = update_index(second, entries[:2], lock_path=tmp_path / "lock")
+    assert report.dropped_collections == [first.name]
+    assert sorted(report.added) == sorted(e.id for e in entries[:2])
+    assert not first.exists()
+
+
+def test_query_returns_entry_ids_with_similarity(tmp_path: Path, entries: list[Entry]) -> None:
+    store = make_store(tmp_path, HashEmbedder())
+    update_index(store, entries, lock_path=tmp_path / "lock")
+    target = entries[2]
+    hits = store.query(store.embedder.embed_query(target.questions_zh[0]), 5)
+    assert hits[0].entry_id == target.id
+    assert hits[0].similarity > 0.9
+    assert hits == sorted(hits, key=lambda h: -h.similarity)
+
+
+def test_lock_makes_a_second_run_wait_or_fail_clearly(tmp_path: Path) -> None:
+    lock = tmp_path / "index.lock"
+    entered = threading.Event()
+    release = threading.Event()
+
+    def hold() -> None:
+        with index_lock(lock):
+            entered.set()
+            release.wait(5)
+
+    t = threading.Thread(target=hold)
+    t.start()
+    entered.wait(5)
+    try:
+        with (
+            pytest.raises(IndexBusyError, match="another `mingbai index` run"),
+            index_lock(lock, wait_seconds=0.3),
+        ):
+            pass
+    finally:
+        release.set()
+        t.join()
+    with index_lock(lock, wait_seconds=0.3):  # free again
+        pass

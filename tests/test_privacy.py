@@ -1,0 +1,42 @@
+"""assistant.privacy: ID cards (checksum), mobiles and bank cards (Luhn) are masked."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.privacy import is_valid_id_card, luhn_ok, mask_personal_data
+
+
+@pytest.mark.parametrize(
+    ("raw", "masked"),
+    [
+        ("身份证11010519491231002X", "身份证110105********002X"),
+        ("id 11010519491231002x.", "id 110105********002x."),
+        ("手机13812345678", "手机138****5678"),
+        ("call +86 138-1234-5678", "call 138****5678"),
+        ("卡号6222020200000000006", "卡号6222***********0006"),
+        ("card 4111 1111 1111 1111 ok", "card 4111********1111 ok"),
+    ],
+)
+def test_masks_personal_numbers(raw: str, masked: str) -> None:
+    assert mask_personal_data(raw) == masked
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "身份证110105194912310021",  # wrong checksum: not an ID number
+        "卡号6222020200000000001",  # fails Luhn
+        "芝麻分680，额度20000，订单号123456789012",
+        "1234567890",
+        "电话12812345678",  # not a mobile prefix
+    ],
+)
+def test_leaves_other_numbers_alone(text: str) -> None:
+    assert mask_personal_data(text) == text
+
+
+def test_checksums() -> None:
+    assert is_valid_id_card("11010519491231002X")
+    assert not is_valid_id_card("110105194912310021")
+    assert luhn_ok("4111111111111111") and not luhn_ok("4111111111111112")

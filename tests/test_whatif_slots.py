@@ -1,0 +1,211 @@
+"""The slot parser: numbers and changes out of Chinese and English questions."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from assistant.whatif.profile import FIELDS
+from assistant.whatif.slots import (
+    Relative,
+    Slots,
+    cn_to_int,
+    looks_like_whatif,
+    normalize,
+    parse_slots,
+)
+
+HALF = Relative("mul", 0.5)
+
+# (question, values, changes, missing_required, is_personal_whatif)
+PHRASINGS: list[tuple[str, dict[str, Any], dict[str, Any], tuple[str, ...], bool]] = [
+    # -- the issue's examples
+    ("我芝麻分680,按时还款12个月,借呗额度大概多少?",
+     {"sesame_score": 680, "on_time_months": 12}, {}, (), True),
+    ("如果逾期两次额度会降吗?", {}, {"overdue_12m": 2}, (), True),
+    ("If I pay off half my Huabei, will my Jiebei limit go up?", {}, {"utilization": HALF}, (),
+     True),
+    ("芝麻分从650涨到720,借呗额度会怎样?", {"sesame_score": 650}, {"sesame_score": 720}, (), True),
+    ("逾期两次", {"overdue_12m": 2}, {}, (), False),
+    ("按时还款一年", {"on_time_months": 12}, {}, (), False),
+    ("最近半年申请了8次网贷", {"applications_6m": 8}, {}, (), False),
+    ("pay off half my Huabei", {}, {"utilization": HALF}, (), True),
+    ("utilization 30%", {"utilization": 0.3}, {}, (), False),
+    ("用了三成额度", {"utilization": 0.3}, {}, (), True),
+    ("花呗用了一半", {"utilization": 0.5}, {}, (), True),
+    # -- Chinese numerals, full-width digits, units
+    ("按时还款一年半，芝麻分七百二", {"on_time_months": 18, "sesame_score": 720}, {}, (), False),
+    ("我的芝麻分是六百八十分，借呗额度能有多少", {"sesame_score": 680}, {}, (), True),
+    ("芝麻分６８０，借呗能借多少", {"sesame_score": 680}, {}, (), True),
+    ("芝麻分７２０，花呗用了一半，借呗额度大概多少?",
+     {"sesame_score": 720, "utilization": 0.5}, {}, (), True),
+    ("芝麻分700，逾期过两次，月薪八千，能借多少",
+     {"sesame_score": 700, "overdue_12m": 2, "monthly_income": 8000}, {}, (), True),
+    ("月收入1.2万，芝麻分700，借呗额度多少",
+     {"monthly_income": 12000, "sesame_score": 700}, {}, (), True),
+    ("按时还款两年，最近半年申请了三次网贷，芝麻分七百，借呗能借多少",
+     {"on_time_months": 24, "applications_6m": 3, "sesame_score": 700}, {}, (), True),
+    ("账户开了三年，逾期过一次，借呗额度会是多少",
+     {"account_age_months": 36, "overdue_12m": 1}, {}, (), True),
+    ("支付宝用了5年，芝麻分720，没有逾期，借呗大概能借多少",
+     {"account_age_months": 60, "sesame_score": 720, "overdue_12m": 0}, {}, (), True),
+    ("用了三成额度，芝麻分690，借呗额度能有多少？",
+     {"utilization": 0.3, "sesame_score": 690}, {}, (), True),
+    ("我花呗额度用了80%，芝麻分650，借呗额度大概多少",
+     {"utilization": 0.8, "sesame_score": 650}, {}, (), True),
+    ("最近3个月查询了10次，借呗额度会受影响吗", {"applications_6m": 10}, {}, (), True),
+    ("闲鱼卖了30单，芝麻分650，借呗额度会高一点吗",
+     {"xianyu_orders_12m": 30, "sesame_score": 650}, {}, (), True),
+    ("芝麻分從650漲到720，借唄額度會怎樣？",
+     {"sesame_score": 650}, {"sesame_score": 720}, (), True),
+    # -- hypothetical and relative changes
+    ("如果我芝麻分提高到750，借呗额度会涨多少", {}, {"sesame_score": 750}, (), True),
+    ("芝麻分680，要是再申请5次网贷，额度会降吗",
+     {"sesame_score": 680}, {"applications_6m": Relative("add", 5)}, (), True),
+    ("如果我再按时还款一年，额度能涨吗", {}, {"on_time_months": Relative("add", 12)}, (), True),
+    ("芝麻分680，如果我把花呗全部还清，借呗额度会变吗",
+     {"sesame_score": 680}, {"utilization": 0.0}, (), True),
+    ("如果逾期了额度会降吗", {}, {"overdue_12m": Relative("add", 1)}, (), True),
+    ("逾期两次会影响借呗额度吗", {}, {"overdue_12m": 2}, (), True),
+    # -- masked, vague and out-of-range numbers: ask
+    ("芝麻分6**,借呗额度大概多少", {}, {}, ("sesame_score",), True),
+    ("芝麻分6xx，额度大概多少", {}, {}, ("sesame_score",), True),
+    ("我芝麻分600多，借呗能有多少", {}, {}, ("sesame_score",), True),
+    ("最近申请了好几次网贷，借呗额度会降吗", {}, {}, ("applications_6m",), True),
+    ("芝麻分1000借呗额度多少", {}, {}, ("sesame_score",), True),
+    ("我的借呗额度大概多少", {}, {}, ("sesame_score",), True),
+    ("sesame score 6**, how much can I borrow?", {}, {}, ("sesame_score",), True),
+    # -- English
+    ("My sesame score is 680 and I've paid on time for a year. What would my Jiebei limit be?",
+     {"sesame_score": 680, "on_time_months": 12}, {}, (), True),
+    ("I have a 700 sesame score and 2 late payments, how much can I borrow on Jiebei?",
+     {"sesame_score": 700, "overdue_12m": 2}, {}, (), True),
+    ("If my sesame score goes from 650 to 720, will my Jiebei limit go up?",
+     {"sesame_score": 650}, {"sesame_score": 720}, (), True),
+    ("what if I miss a payment, will my jiebei limit drop?", {}, {"overdue_12m": 1}, (), True),
+    ("I applied for 6 loans in the last 6 months, will my Jiebei limit drop?",
+     {"applications_6m": 6}, {}, (), True),
+    ("If I apply for 3 more loans, will my limit go down?",
+     {}, {"applications_6m": Relative("add", 3)}, (), True),
+    ("sesame 650, no late payments, account 3 years old, what's my Jiebei limit?",
+     {"sesame_score": 650, "overdue_12m": 0, "account_age_months": 36}, {}, (), True),
+    ("I've been on time for 24 months and my sesame score is 700, estimate my jiebei limit",
+     {"on_time_months": 24, "sesame_score": 700}, {}, (), True),
+    ("I've used 90% of my credit limits. How much could I get on Jiebei?",
+     {"utilization": 0.9}, {}, (), True),
+    ("I earn 10k a month, sesame 720, what's my jiebei limit?",
+     {"monthly_income": 10000, "sesame_score": 720}, {}, (), True),
+    ("I make 15000 yuan a month and my sesame score is 710. How much Jiebei limit could I get?",
+     {"monthly_income": 15000, "sesame_score": 710}, {}, (), True),
+    ("If I keep paying on time for another year, will my Jiebei limit go up?",
+     {}, {"on_time_months": Relative("add", 12)}, (), True),
+    ("My Huabei utilization is 80%, if I bring it down to 20% will my Jiebei limit go up?",
+     {"utilization": 0.8}, {"utilization": 0.2}, (), True),
+    ("Will selling 20 things on Xianyu raise my Jiebei limit?",
+     {"xianyu_orders_12m": 20}, {}, (), True),
+    ("What if my sesame score was 750 - how much would my Jiebei limit be?",
+     {"sesame_score": 750}, {}, (), True),
+    # -- general questions: nothing personal to estimate
+    ("借呗额度是怎么定的?", {}, {}, (), False),
+    ("what does the Jiebei limit depend on?", {}, {}, (), False),
+    ("借呗逾期有什么后果", {}, {}, (), False),
+    ("花呗怎么提额", {}, {}, (), False),
+    ("借呗额度从5万降到2000是为什么", {}, {}, (), False),
+    ("有人说交500元可以把借呗额度提到5万，是真的吗", {}, {}, (), False),
+    ("把借呗全部还清后可借金额为什么没回到原来", {}, {}, (), False),
+    ("借呗借一笔钱，利息是怎么计算的", {}, {}, (), False),
+    ("What happens if I'm late on Jiebei?", {}, {}, (), False),
+]
+
+
+@pytest.mark.parametrize(("text", "values", "changes", "missing", "personal"), PHRASINGS,
+                         ids=[p[0][:40] for p in PHRASINGS])
+def test_phrasing(text: str, values: dict[str, Any], changes: dict[str, Any],
+                  missing: tuple[str, ...], personal: bool) -> None:
+    s = parse_slots(text)
+    assert dict(s.values) == values
+    assert dict(s.changes) == changes
+    assert s.missing_required == missing
+    assert s.is_personal_whatif is personal
+    assert s.assumed == tuple(f for f in FIELDS if f not in values)
+
+
+def test_there_are_at_least_forty_phrasings_in_both_languages() -> None:
+    zh = [p for p in PHRASINGS if any("\u4e00" <= c <= "\u9fff" for c in p[0])]
+    assert len(PHRASINGS) >= 40 and len(zh) >= 20 and len(PHRASINGS) - len(zh) >= 15
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["我芝麻分680,按时还款12个月,借呗额度大概多少?", "如果逾期两次额度会降吗?",
+     "If I pay off half my Huabei, will my Jiebei limit go up?",
+     "芝麻分从650涨到720,借呗额度会怎样?"],
+)
+def test_issue_positives(question: str) -> None:
+    assert looks_like_whatif(question)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["借呗额度是怎么定的?", "what does the Jiebei limit depend on?", "借呗逾期有什么后果",
+     "花呗怎么提额", "芝麻分650能开通借呗吗", "逾期一次会影响芝麻分吗", "为什么我的借呗额度这么低",
+     "How does Alipay decide how much Huabei credit I get?", "is 700 a good sesame score?"],
+)
+def test_issue_negatives(question: str) -> None:
+    assert not looks_like_whatif(question)
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [("两", 2), ("十二", 12), ("二十", 20), ("三百", 300), ("六百八", 680), ("七百二十", 720),
+     ("六百零八", 608), ("一千五", 1500), ("一万二", 12000), ("两万", 20000), ("六八零", 680),
+     ("十", 10), ("一", 1), ("abc", None), ("", None)],
+)
+def test_chinese_numerals(text: str, number: int | None) -> None:
+    assert cn_to_int(text) == number
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("６８０", "680"), ("一年半", "18个月"), ("半年", "6个月"), ("1.2万", "12000"),
+     ("8k", "8000"), ("12,000", "12000"), ("逾期两次", "逾期2次"), ("twice", "2 times"),
+     ("一下子", "一下子"), ("万一逾期", "如果逾期"), ("百分之三十", "30%")],
+)
+def test_normalize(text: str, expected: str) -> None:
+    assert normalize(text) == expected
+
+
+def test_slots_shape() -> None:
+    s = parse_slots("芝麻分700")
+    assert isinstance(s, Slots)
+    assert s.values == {"sesame_score": 700}
+    assert "sesame_score" not in s.assumed and "overdue_12m" in s.assumed
+    assert Relative("mul", 0.5).apply(0.6) == 0.3 and Relative("add", 2).apply(1) == 3
+
+
+@settings(max_examples=300)
+@given(st.text())
+def test_never_raises_on_random_text(text: str) -> None:
+    s = parse_slots(text)
+    assert isinstance(s.is_personal_whatif, bool)
+    assert isinstance(looks_like_whatif(text), bool)
+
+
+@settings(max_examples=100)
+@given(st.text(alphabet="芝麻分逾期按时还款申请网贷花呗借呗额度用了一半两十百千万如果0123456789%*.,年个月次"))
+def test_never_raises_on_dense_domain_text(text: str) -> None:
+    parse_slots(text)
+
+
+def test_huge_and_odd_inputs_are_fast_and_safe() -> None:
+    t0 = time.perf_counter()
+    odd = ["芝麻分680，" * 100_000, "x" * 1_000_000, "\x00\ud800\U0001f600" * 1000, "9" * 50_000]
+    for text in odd:
+        parse_slots(text)
+        looks_like_whatif(text)
+    assert time.perf_counter() - t0 < 2.0
+    assert not looks_like_whatif(None)  # type: ignore[arg-type]
