@@ -45,6 +45,15 @@ class Assistant:
             settings or get_settings(), knowledge_dir=knowledge_dir
         )
 
+    @property
+    def ready(self) -> bool:
+        """True once the embedding model is loaded (questions before that wait for it)."""
+        return bool(getattr(self.components.search.store.embedder, "loaded", True))
+
+    def wait_ready(self) -> None:
+        """Block until the embedding model is loaded (raises its error if it cannot load)."""
+        self.components.search.embed("warm up")
+
     # -- input -----------------------------------------------------------------------------
     def _clean(self, question: str) -> tuple[str, list[str]]:
         if not isinstance(question, str):

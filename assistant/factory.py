@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -59,6 +60,13 @@ class Components:
     index_report: IndexReport | None = None
 
 
+def _warm_up(embedder: Embedder) -> None:
+    try:
+        embedder.embed_query("warm up")
+    except Exception as exc:  # reported again, with its message, on the first question
+        log.warning("embedding model failed to load in the background: %s", exc)
+
+
 def ensure_model(settings: Settings, progress: bool = False) -> str:
     """Build the bundled embedding model into the data dir if it is missing; return its path."""
     path = settings.model_path()
@@ -105,6 +113,11 @@ def build_components(
     if embedder is None:
         model_path = ensure_model(settings) if build_missing else settings.model_path()
         embedder = SentenceTransformerEmbedder(model_path)
+    if warm:
+        # Importing sentence-transformers and loading the model take most of the start-up; do it
+        # in the background while the store opens and the index is checked. The first question
+        # waits for it (the embedder's load is locked), so no answer is ever given without it.
+        threading.Thread(target=_warm_up, args=(embedder,), daemon=True, name="warm-up").start()
     store = open_store(settings, embedder)
     report = None
     if build_missing:
@@ -115,8 +128,6 @@ def build_components(
             "run `mingbai index` (or `make run`)"
         )
     search = KnowledgeSearch(store, loaded.entries, rules.search)
-    if warm:
-        search.embed("warm up")  # load the model now, not on the first question
     if composer is None:
         composer = GroundedComposer()
         if settings.llm:

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-EVAL_ROWS = Path(__file__).resolve().parents[1] / "knowledge" / "eval" / "parts" / "whatif.jsonl"
+EVAL_ROWS = Path(__file__).resolve().parents[1] / "knowledge" / "eval" / "faq.jsonl"
 
 
 def _ms(samples: list[float]) -> dict[str, float]:

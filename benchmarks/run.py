@@ -90,9 +90,11 @@ def signal_comparison(bot: Any, rows: list[Any]) -> list[dict[str, Any]]:
     variants = {
         "dense only": SearchConfig(exact_match=False, lexical_weight=0.0),
         "dense + exact question": SearchConfig(exact_match=True, lexical_weight=0.0),
-        "dense + exact + BM25 x0.05": SearchConfig(exact_match=True, lexical_weight=0.05),
-        "dense + exact + BM25 x0.10": SearchConfig(exact_match=True, lexical_weight=0.10),
-        "dense + exact + BM25 x0.20": SearchConfig(exact_match=True, lexical_weight=0.20),
+        "dense + BM25 x0.02": SearchConfig(exact_match=False, lexical_weight=0.02),
+        "dense + BM25 x0.03 (chosen)": SearchConfig(exact_match=False, lexical_weight=0.03),
+        "dense + BM25 x0.05": SearchConfig(exact_match=False, lexical_weight=0.05),
+        "dense + BM25 x0.10": SearchConfig(exact_match=False, lexical_weight=0.10),
+        "dense + exact + BM25 x0.03": SearchConfig(exact_match=True, lexical_weight=0.03),
     }
     out = []
     for name, cfg in variants.items():

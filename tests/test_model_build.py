@@ -138,15 +138,15 @@ def test_build_writes_a_complete_stamp(built: tuple[Path, list[str], float]) -> 
 
 
 @pytest.mark.slow
-def test_second_build_is_instant_and_rewrites_nothing(built: tuple[Path, list[str], float]) -> None:
+def test_second_build_is_a_no_op_and_rewrites_nothing(
+    built: tuple[Path, list[str], float],
+) -> None:
     dest, _messages, _seconds = built
     before = _mtimes(dest)
-    timings = []
     for _ in range(3):
-        started = time.perf_counter()
-        assert mb.build_model(dest) == dest
-        timings.append(time.perf_counter() - started)
-    assert min(timings) < 0.2, timings
+        messages: list[str] = []
+        assert mb.build_model(dest, progress=messages.append) == dest
+        assert not any("verif" in m for m in messages), messages  # no rebuild, no re-check
     assert _mtimes(dest) == before
 
 

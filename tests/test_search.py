@@ -19,10 +19,18 @@ def test_entries_not_chunks_best_first(bot) -> None:  # type: ignore[no-untyped-
     assert scores == sorted(scores, reverse=True)
 
 
-def test_exact_listed_question_ranks_first(bot) -> None:  # type: ignore[no-untyped-def]
-    entry = bot.components.entries["jiebei-lenders"]
-    hit = bot.components.search.search(entry.questions_zh[1]).hits[0]
-    assert hit.entry_id == "jiebei-lenders" and hit.exact
+@pytest.mark.parametrize("entry_id", ["jiebei-lenders", "scam-safe-account", "about-mingbai"])
+def test_listed_questions_rank_their_entry_first(bot, entry_id: str) -> None:  # type: ignore[no-untyped-def]
+    entry = bot.components.entries[entry_id]
+    for question in (*entry.questions_zh[:3], *entry.questions_en[:2]):
+        hit = bot.components.search.search(question).hits[0]
+        assert hit.entry_id == entry_id, question
+        assert hit.dense > 0.93  # query vs passage prefixes: never exactly 1
+
+
+def test_signals_are_reported(bot) -> None:  # type: ignore[no-untyped-def]
+    hit = bot.components.search.search("花呗分期手续费怎么算").hits[0]
+    assert hit.lexical > 0 and hit.score == pytest.approx(hit.dense + 0.03 * hit.lexical)
 
 
 def test_unknown_words_are_reported(bot) -> None:  # type: ignore[no-untyped-def]

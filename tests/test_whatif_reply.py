@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import statistics
-import time
 from pathlib import Path
 
 import pytest
@@ -14,7 +12,7 @@ from hypothesis import strategies as st
 from assistant.whatif import NOTICE, Profile, WhatIfReply, estimate_limit, what_if, whatif_reply
 from assistant.whatif.slots import looks_like_whatif
 
-EVAL_ROWS = Path(__file__).resolve().parents[1] / "knowledge" / "eval" / "parts" / "whatif.jsonl"
+EVAL_ROWS = Path(__file__).resolve().parents[1] / "knowledge" / "eval" / "faq.jsonl"
 
 
 def test_notice_text_is_exact() -> None:
@@ -92,8 +90,13 @@ def test_never_crashes_and_always_has_the_notice(text: str, lang: str) -> None:
 
 
 def _rows() -> list[dict[str, object]]:
-    return [json.loads(line) for line in EVAL_ROWS.read_text(encoding="utf-8").splitlines()
-            if line.strip()]
+    """The evaluation rows about what-if routing: personal what-ifs and their look-alikes."""
+    rows = [
+        json.loads(line)
+        for line in EVAL_ROWS.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    return [r for r in rows if {"whatif", "whatif-negative"} & set(r.get("tags", []))]
 
 
 def test_eval_rows_are_well_formed() -> None:
@@ -115,14 +118,3 @@ def test_eval_rows_route_and_reply(row: dict[str, object]) -> None:
         for phrase in row["must_include"]:  # type: ignore[attr-defined]
             assert phrase in text
 
-
-def test_reply_is_fast_when_warm() -> None:
-    questions = [str(r["question"]) for r in _rows() if r["expect_route"] == "whatif"]
-    for q in questions:
-        whatif_reply(q, "zh")
-    times = []
-    for q in questions * 3:
-        t0 = time.perf_counter()
-        whatif_reply(q, "zh")
-        times.append((time.perf_counter() - t0) * 1000)
-    assert statistics.median(times) <= 30

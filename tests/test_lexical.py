@@ -1,0 +1,54 @@
+"""retrieval.lexical: jieba tokens with the domain dictionary, BM25, unknown words."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge.loader import load_knowledge
+from retrieval.lexical import BM25Index, QuestionIndex, Vocabulary, stem, tokenize
+
+
+@pytest.fixture(scope="module")
+def entries():  # type: ignore[no-untyped-def]
+    return load_knowledge().entries
+
+
+def test_domain_words_stay_whole() -> None:
+    assert tokenize("网商贷和借呗哪个好") == ["网商贷", "借呗", "哪个", "好"]
+    assert "芝麻分" in tokenize("芝麻分怎么涨")
+    assert tokenize("在閒魚買東西") == ["闲鱼", "买", "东西"]
+
+
+def test_bm25_prefers_the_matching_entry(entries) -> None:  # type: ignore[no-untyped-def]
+    scores = BM25Index(entries).scores("网商贷和借呗有什么区别")
+    assert max(scores, key=scores.__getitem__) == "jiebei-vs-wangshangdai"
+    assert max(scores.values()) == 1.0
+    assert BM25Index(entries).scores("的 了 吗") == {}
+
+
+def test_unknown_words(entries) -> None:  # type: ignore[no-untyped-def]
+    vocab = Vocabulary(entries)
+    assert vocab.unknown("支付宝怎么交电费") == ["电费"]
+    assert vocab.unknown("花呗分期手续费") == []
+    assert vocab.unknown("芝麻分680") == []
+
+
+def test_exact_question_lookup_ignores_punctuation(entries) -> None:  # type: ignore[no-untyped-def]
+    index = QuestionIndex(entries)
+    assert index.lookup("在闲鱼买东西会开通借呗吗") == "xianyu-buying-does-not-open-jiebei"
+    assert index.lookup("在闲鱼买东西会开通借呗吗？！") == "xianyu-buying-does-not-open-jiebei"
+    assert index.lookup("完全无关") is None
+
+
+@pytest.mark.parametrize(
+    ("word", "root"),
+    [
+        ("repayments", "repayment"),
+        ("limits", "limit"),
+        ("charged", "charg"),
+        ("借呗", "借呗"),
+        ("fees", "fees"),
+    ],
+)
+def test_stem(word: str, root: str) -> None:
+    assert stem(word) == root
