@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.answer import Answer, Citation, Route
@@ -24,6 +25,20 @@ TRIM_NOTE = {
     "en": "(Your question was longer than {n} characters; only the first {n} were read.)",
 }
 History = Sequence[Mapping[str, str]]
+
+
+@dataclass
+class _Pending:
+    """A question between its preparation and its answer (lets ``ask_many`` batch embeddings)."""
+
+    text: str
+    notes: list[str]
+    lang: Lang
+    route: Route
+    query: str
+    t0: float
+    vector: list[float] | None = None
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 class Assistant:
@@ -54,6 +69,20 @@ class Assistant:
         """Block until the embedding model is loaded (raises its error if it cannot load)."""
         self.components.search.embed("warm up")
 
+    # -- the knowledge base, for browsing ------------------------------------------------------
+    def knowledge_entries(self) -> list[Entry]:
+        """Every loaded entry, sorted by id (for browsing; entries are frozen data)."""
+        return sorted(self.components.entries.values(), key=lambda e: e.id)
+
+    def find_entries(self, query: str, k: int = 10) -> list[Citation]:
+        """Entries matching ``query`` (normalised, dense + lexical), best first, as citations."""
+        text = mask_personal_data(strip_control(query)).strip()
+        if not text:
+            return []
+        lang = detect_language(text)
+        hits = self.components.search.search(text, k=k).hits
+        return [self._cite(self.components.entries[h.entry_id], h, lang) for h in hits]
+
     # -- input -----------------------------------------------------------------------------
     def _clean(self, question: str) -> tuple[str, list[str]]:
         if not isinstance(question, str):
@@ -70,37 +99,59 @@ class Assistant:
 
     # -- answering -------------------------------------------------------------------------
     def ask(self, question: str, history: History | None = None) -> Answer:
+        """Answer one question; ``history`` is the conversation so far ({"role", "content"})."""
+        return self.ask_many([question], [history])[0]
+
+    def ask_many(
+        self, questions: Sequence[str], histories: Sequence[History | None] | None = None
+    ) -> list[Answer]:
+        """Answer many questions with one batched embedding call (batch evaluation)."""
+        histories = list(histories) if histories is not None else [None] * len(questions)
+        if len(histories) != len(questions):
+            raise ValueError(f"{len(questions)} questions but {len(histories)} histories")
+        pending = [self._prepare(q, h) for q, h in zip(questions, histories, strict=True)]
+        searching = [p for p in pending if p.route == "knowledge"]
+        if searching:
+            t0 = time.perf_counter()
+            vectors = self.components.search.embed_many([p.query for p in searching])
+            share = (time.perf_counter() - t0) * 1000 / len(searching)
+            for p, vector in zip(searching, vectors, strict=True):
+                p.vector = vector
+                p.timings["embed_ms"] = share
+        return [self._finish(p) for p in pending]
+
+    def _prepare(self, question: str, history: History | None) -> _Pending:
         t0 = time.perf_counter()
         text, notes = self._clean(question)
-        lang: Lang = detect_language(text)
-        c = self.components
-        route: Route = c.router.route(text)
-        timings: dict[str, float] = {"route_ms": (time.perf_counter() - t0) * 1000}
-        retrieved: tuple[tuple[str, float], ...] = ()
-        scam: str | None = None
-        citations: list[Citation] = []
+        route: Route = self.components.router.route(text)
+        query = resolve_followup(text, history) if route == "knowledge" else text
+        p = _Pending(text, notes, detect_language(text), route, query, t0)
+        p.timings["route_ms"] = (time.perf_counter() - t0) * 1000
+        return p
 
+    def _finish(self, p: _Pending) -> Answer:
+        c = self.components
+        t_start = time.perf_counter()
+        text, lang, route = p.text, p.lang, p.route
+        retrieved: tuple[tuple[str, float], ...] = ()
+        citations: list[Citation] = []
+        scam: str | None = None
         if route == "whatif":
             scam = self._scam_warning(text, lang, None)
-            answer_text, citations, abstained = self._whatif(text, lang), [], False
+            answer_text, abstained = self._whatif(text, lang), False
         elif route == "out_of_scope":
             scam = self._scam_warning(text, lang, None)
-            answer_text, citations, abstained = abstain_text(lang, True, scam), [], True
+            answer_text, abstained = abstain_text(lang, True, scam), True
         else:
-            query = resolve_followup(text, history)
-            result = c.search.search(query, k=10)
-            timings.update(result.timings)
+            result = c.search.search(p.query, k=10, vector=p.vector)
+            p.timings.update({k: v for k, v in result.timings.items() if k != "embed_ms"})
             retrieved = tuple((h.entry_id, round(h.score, 4)) for h in result.hits)
             scam = self._scam_warning(text, lang, result.top)
-            chosen = self._choose(result, scam is not None, query, lang)
+            chosen = self._choose(result, scam is not None, p.query, lang)
             if chosen is None:
-                in_domain = c.router.in_domain(query)
+                in_domain = c.router.in_domain(p.query)
                 route = "knowledge" if in_domain or scam else "out_of_scope"
-                answer_text, citations, abstained = (
-                    abstain_text(lang, not in_domain, scam),
-                    [],
-                    True,
-                )
+                answer_text, abstained = abstain_text(lang, not in_domain, scam), True
             else:
                 t1 = time.perf_counter()
                 entries = [c.entries[h.entry_id] for h in chosen]
@@ -110,11 +161,15 @@ class Assistant:
                 answer_text = f"{body}\n\n{sources_block(entries, lang)}"
                 citations = [self._cite(c.entries[h.entry_id], h, lang) for h in chosen]
                 abstained = False
-                timings["compose_ms"] = (time.perf_counter() - t1) * 1000
+                p.timings["compose_ms"] = (time.perf_counter() - t1) * 1000
         log.info("question route=%s lang=%s scam=%s text=%r", route, lang, bool(scam), text[:200])
-        if notes:
-            answer_text = "\n\n".join([*notes, answer_text])
-        timings["total_ms"] = (time.perf_counter() - t0) * 1000
+        if p.notes:
+            answer_text = "\n\n".join([*p.notes, answer_text])
+        p.timings["total_ms"] = (
+            p.timings.get("route_ms", 0.0)
+            + p.timings.get("embed_ms", 0.0)
+            + (time.perf_counter() - t_start) * 1000
+        )
         return Answer(
             text=answer_text,
             route=route,
@@ -122,8 +177,8 @@ class Assistant:
             abstained=abstained,
             scam_warning=scam,
             language=lang,
-            timings=timings,
-            notes=tuple(notes),
+            timings=p.timings,
+            notes=tuple(p.notes),
             retrieved=retrieved,
         )
 

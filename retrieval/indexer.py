@@ -102,7 +102,8 @@ def _write(store: ChunkStore, chunks: list[Chunk], batch_size: int, progress: bo
     if progress and len(chunks) >= PROGRESS_MIN_CHUNKS:
         from tqdm import tqdm
 
-        bar = tqdm(total=len(chunks), unit="chunk", desc="indexing", leave=False)
+        # disable=None: a bar on a terminal, silence in CI logs and pipes
+        bar = tqdm(total=len(chunks), unit="chunk", desc="indexing", leave=False, disable=None)
     for start in range(0, len(chunks), batch_size):
         batch = chunks[start : start + batch_size]
         store.add(batch, store.embedder.embed_documents([c.text for c in batch]))

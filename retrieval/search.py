@@ -63,6 +63,14 @@ class KnowledgeSearch:
     def embed(self, query: str) -> list[float]:
         return self.store.embedder.embed_query(normalize(query))
 
+    def embed_many(self, queries: Sequence[str]) -> list[list[float]]:
+        """Query vectors in one batch when the embedder supports it (one by one otherwise)."""
+        texts = [normalize(q) for q in queries]
+        batch = getattr(self.store.embedder, "embed_queries", None)
+        if batch is not None and len(texts) > 1:
+            return list(batch(texts))
+        return [self.store.embedder.embed_query(t) for t in texts]
+
     def search(self, query: str, k: int = 5, vector: Sequence[float] | None = None) -> SearchResult:
         timings: dict[str, float] = {}
         t0 = time.perf_counter()

@@ -106,3 +106,21 @@ def test_whatif_questions_are_routed_to_the_scorer(bot) -> None:  # type: ignore
     ans = bot.ask("芝麻分从650涨到720,借呗额度会怎样?")
     assert ans.route == "whatif" and not ans.abstained
     assert "教育" in ans.text
+
+
+def test_ask_many_batches_and_matches_ask(bot) -> None:  # type: ignore[no-untyped-def]
+    questions = ["花呗怎么提前还款", "今天天气怎么样", "芝麻分700,逾期1次,借呗额度大概多少?", "那借呗呢?"]
+    histories = [None, None, None, [{"role": "user", "content": "花呗怎么提前还款"}]]
+    many = bot.ask_many(questions, histories)
+    single = [bot.ask(q, h) for q, h in zip(questions, histories, strict=True)]
+    assert [a.text for a in many] == [a.text for a in single]
+    assert [a.route for a in many] == ["knowledge", "out_of_scope", "whatif", "knowledge"]
+    assert many[3].citations[0].doc_id == "jiebei-early-repayment"
+
+
+def test_browse_and_find_entries(bot) -> None:  # type: ignore[no-untyped-def]
+    entries = bot.knowledge_entries()
+    assert len(entries) >= 60 and entries == sorted(entries, key=lambda e: e.id)
+    found = bot.find_entries("花呗 分期 手续费", k=3)
+    assert found[0].doc_id == "huabei-instalments-and-fees" and found[0].sources
+    assert bot.find_entries("   ") == []
