@@ -55,9 +55,12 @@ class Assistant:
         *,
         knowledge_dir: Path | None = None,
         components: Components | None = None,
+        build_missing: bool = True,
     ) -> None:
+        """``build_missing=False`` (servers) refuses a missing or foreign index instead of
+        building one: see :class:`assistant.errors.IndexNotReadyError`."""
         self.components = components or build_components(
-            settings or get_settings(), knowledge_dir=knowledge_dir
+            settings or get_settings(), knowledge_dir=knowledge_dir, build_missing=build_missing
         )
 
     @property

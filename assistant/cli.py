@@ -31,12 +31,12 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _assistant() -> Assistant:
+def _assistant(build_missing: bool = True) -> Assistant:
     from assistant.bot import Assistant
     from assistant.errors import MingbaiError
 
     try:
-        return Assistant(get_settings())
+        return Assistant(get_settings(), build_missing=build_missing)
     except MingbaiError as exc:
         raise fail(str(exc)) from exc
 
@@ -108,6 +108,17 @@ def index(
         raise fail(
             f"{len(errors)} invalid knowledge entries (see above); fix them or drop --strict"
         )
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port.")] = 7860,
+) -> None:
+    """Serve the web page at / and the OpenAI-compatible JSON API under /v1."""
+    from ui.server import serve as run_server
+
+    run_server(_assistant(build_missing=False), host=host, port=port)
 
 
 @models_app.command("build")

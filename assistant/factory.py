@@ -18,8 +18,8 @@ from assistant.settings import DEFAULT_MODEL, Settings, apply_offline_env
 from knowledge.entry import Entry
 from knowledge.loader import EntryError, load_knowledge
 from retrieval.embeddings import Embedder, SentenceTransformerEmbedder
-from retrieval.errors import IndexNotReadyError
-from retrieval.indexer import IndexReport, update_index
+from retrieval.errors import IndexNotReadyError, ModelNotReadyError
+from retrieval.indexer import IndexReport, plan, update_index
 from retrieval.search import KnowledgeSearch, SearchConfig
 from retrieval.store import ChunkStore, open_client
 
@@ -95,6 +95,26 @@ def build_index(
     return report, loaded.errors
 
 
+def check_index(store: ChunkStore, entries: list[Entry]) -> None:
+    """Refuse to serve from a missing index or one built with another model; warn if stale."""
+    if not store.exists() or store.count() == 0:
+        others = store.other_model_collections()
+        if others:
+            raise IndexNotReadyError(
+                f"the index was built with another embedding model ({', '.join(others)}), not "
+                f"the configured one ({store.embedder.fingerprint}); run `mingbai index` to "
+                "re-index with it"
+            )
+        raise IndexNotReadyError("no search index found; run `mingbai index` (or `make run`)")
+    added, changed, deleted, _ = plan(store, entries)
+    if added or changed or deleted:
+        log.warning(
+            "the index is out of date (%d added, %d changed, %d deleted entries); "
+            "run `mingbai index` to update it",
+            len(added), len(changed), len(deleted),
+        )
+
+
 def build_components(
     settings: Settings,
     *,
@@ -112,6 +132,12 @@ def build_components(
         log.warning("skipped knowledge entry: %s", err)
     if embedder is None:
         model_path = ensure_model(settings) if build_missing else settings.model_path()
+        if not build_missing and Path(model_path).is_absolute():
+            if not (Path(model_path) / "modules.json").is_file():
+                raise ModelNotReadyError(
+                    f"the embedding model is missing at {model_path}; run `mingbai models build` "
+                    "(or `make run`)"
+                )
         embedder = SentenceTransformerEmbedder(model_path)
     if warm:
         # Importing sentence-transformers and loading the model take most of the start-up; do it
@@ -122,11 +148,8 @@ def build_components(
     report = None
     if build_missing:
         report = update_index(store, loaded.entries, lock_path=settings.index_dir / "index.lock")
-    elif not store.exists() or store.count() == 0:
-        raise IndexNotReadyError(
-            f"no index for model {store.embedder.fingerprint} in {settings.index_dir}; "
-            "run `mingbai index` (or `make run`)"
-        )
+    else:
+        check_index(store, loaded.entries)
     search = KnowledgeSearch(store, loaded.entries, rules.search)
     if composer is None:
         composer = GroundedComposer()

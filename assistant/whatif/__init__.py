@@ -39,6 +39,8 @@ _EXPORTS = {
     "WhatIfReply": "assistant.whatif.reply",
     "whatif_reply": "assistant.whatif.reply",
     "NOTICE": "assistant.whatif.reply",
+    "Simulation": "assistant.whatif.simulate",
+    "simulate": "assistant.whatif.simulate",
 }
 __all__ = [
     "DEFAULTS",
@@ -51,6 +53,7 @@ __all__ = [
     "ProfileError",
     "Reason",
     "Relative",
+    "Simulation",
     "Slots",
     "WhatIf",
     "WhatIfError",
@@ -59,6 +62,7 @@ __all__ = [
     "estimate_limit",
     "looks_like_whatif",
     "parse_slots",
+    "simulate",
     "what_if",
     "what_it_takes",
     "whatif_reply",
@@ -80,6 +84,7 @@ if TYPE_CHECKING:
         what_if,
         what_it_takes,
     )
+    from assistant.whatif.simulate import Simulation, simulate
     from assistant.whatif.slots import Relative, Slots, looks_like_whatif, parse_slots
 
 

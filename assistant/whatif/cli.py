@@ -8,12 +8,11 @@ Invalid values exit with code 2 and a one-line message naming the field and its 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from typing import Annotated, Any
 
 import typer
 
-from assistant.whatif.profile import DEFAULTS, FIELD_SPECS, FIELDS, check_value
+from assistant.whatif.profile import FIELD_SPECS, FIELDS, check_value
 
 _OPTION_FIELDS = {
     "sesame": "sesame_score",
@@ -86,13 +85,7 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
     ) -> None:
         """Estimate an (educational) Jiebei-style limit range and compare what-if changes."""
-        from assistant.whatif.scorer import (
-            WhatIfError,
-            band_names,
-            estimate_limit,
-            what_if,
-            what_it_takes,
-        )
+        from assistant.whatif.simulate import simulate
 
         given = {"sesame": sesame, "on_time": on_time, "overdue": overdue,
                  "utilization": utilization, "applications": applications,
@@ -101,52 +94,18 @@ def register(app: typer.Typer) -> None:
             values = {_OPTION_FIELDS[k]: parse_value(_OPTION_FIELDS[k], v)
                       for k, v in given.items() if v is not None}
             changes = dict(_parse_change(item) for item in change or [])
-            from assistant.whatif.profile import Profile
-
-            profile = Profile(**{**DEFAULTS, **values})
-            result = what_if(profile, **changes) if changes else None
-            est = result.after if result else estimate_limit(profile)
-            names = band_names()
-            goal = target or names[min(names.index(est.band) + 1, len(names) - 1)]
-            plan = what_it_takes(profile.with_changes(**changes), goal)
-        except (_Invalid, WhatIfError, ValueError) as exc:
+            sim = simulate(values, changes, target)
+        except (_Invalid, ValueError) as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
-        before = result.before if result else est
-        assumed = [f for f in FIELDS if f not in values]
         if as_json:
-            doc = _as_json(profile, assumed, before, result, plan, lang)
-            typer.echo(json.dumps(doc, ensure_ascii=False, indent=2))
+            typer.echo(json.dumps(sim.to_dict(lang), ensure_ascii=False, indent=2))
             return
-        for line in _as_text(profile, before, result, plan, lang):
+        for line in _as_text(sim.before, sim.result, sim.plan, lang):
             typer.echo(line)
 
 
-def _as_json(
-    profile: Any, assumed: list[str], before: Any, result: Any, plan: Any, lang: str
-) -> dict[str, Any]:
-    from assistant.whatif.reply import NOTICE
-
-    return {
-        "profile": profile.as_dict(),
-        "assumed": assumed,
-        "before": asdict(before),
-        "after": asdict(result.after) if result else None,
-        "changed": {k: list(v) for k, v in result.changed.items()} if result else {},
-        "explanation": asdict(result.explanation) if result else None,
-        "plan": {
-            "target_band": plan.target_band,
-            "reachable": plan.reachable,
-            "changes": dict(plan.changes),
-            "steps": [asdict(s) for s in plan.steps],
-            "explanation": asdict(plan.explanation),
-        },
-        "rules_version": before.rules_version,
-        "notice": NOTICE[lang if lang in NOTICE else "zh"],
-    }
-
-
-def _as_text(profile: Any, before: Any, result: Any, plan: Any, lang: str) -> list[str]:
+def _as_text(before: Any, result: Any, plan: Any, lang: str) -> list[str]:
     from assistant.whatif.reply import NOTICE
 
     zh = lang == "zh"

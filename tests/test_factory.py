@@ -1,0 +1,61 @@
+"""assistant.factory: wiring, and refusing to serve from a missing or foreign index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.errors import IndexNotReadyError, ModelNotReadyError
+from assistant.factory import build_components, load_answering_rules
+from assistant.settings import Settings
+from knowledge.loader import load_knowledge
+from retrieval.indexer import update_index
+from retrieval.store import ChunkStore, open_client
+from tests.conftest import HashEmbedder
+
+
+def test_answering_rules_load_from_data() -> None:
+    rules = load_answering_rules()
+    assert set(rules.abstain_below) == {"zh", "en"}
+    assert 0.5 < rules.abstain_below["zh"] < rules.unknown_word_below["zh"] < 1
+    assert rules.search.lexical_weight >= 0
+
+
+def test_refuses_a_missing_index(tmp_path: Path) -> None:
+    with pytest.raises(IndexNotReadyError, match="run `mingbai index`"):
+        build_components(
+            Settings(home=tmp_path), build_missing=False, embedder=HashEmbedder(), warm=False
+        )
+
+
+def test_refuses_an_index_of_another_model(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path)
+    old = ChunkStore(open_client(settings.index_dir / "chroma"), HashEmbedder("old-model"))
+    update_index(old, load_knowledge().entries[:2], lock_path=tmp_path / "lock")
+    with pytest.raises(IndexNotReadyError, match="another embedding model"):
+        build_components(settings, build_missing=False, embedder=HashEmbedder("new"), warm=False)
+
+
+def test_refuses_a_missing_model(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path, embed_model=str(tmp_path))  # an empty folder
+    with pytest.raises(ModelNotReadyError, match="mingbai models build"):
+        build_components(settings, build_missing=False, warm=False)
+
+
+def test_builds_what_is_missing_and_warns_when_stale(tmp_path: Path, caplog) -> None:  # type: ignore[no-untyped-def]
+    kb = tmp_path / "kb"
+    kb.mkdir()
+    entries_dir = Path(load_knowledge().entries[0].path or "").parent
+    for name in ("huabei-what-is-huabei.md", "about-mingbai.md"):
+        (kb / name).write_text((entries_dir / name).read_text(encoding="utf-8"), encoding="utf-8")
+    settings = Settings(home=tmp_path / "home")
+    emb = HashEmbedder()
+    c = build_components(settings, knowledge_dir=kb, embedder=emb, warm=False)
+    assert c.index_report is not None and sorted(c.index_report.added) == [
+        "about-mingbai",
+        "huabei-what-is-huabei",
+    ]
+    (kb / "about-mingbai.md").unlink()
+    build_components(settings, knowledge_dir=kb, embedder=emb, warm=False, build_missing=False)
+    assert "out of date" in caplog.text
