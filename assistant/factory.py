@@ -132,12 +132,12 @@ def build_components(
         log.warning("skipped knowledge entry: %s", err)
     if embedder is None:
         model_path = ensure_model(settings) if build_missing else settings.model_path()
-        if not build_missing and Path(model_path).is_absolute():
-            if not (Path(model_path) / "modules.json").is_file():
-                raise ModelNotReadyError(
-                    f"the embedding model is missing at {model_path}; run `mingbai models build` "
-                    "(or `make run`)"
-                )
+        local = Path(model_path)
+        if not build_missing and local.is_absolute() and not (local / "modules.json").is_file():
+            raise ModelNotReadyError(
+                f"the embedding model is missing at {model_path}; run `mingbai models build` "
+                "(or `make run`)"
+            )
         embedder = SentenceTransformerEmbedder(model_path)
     if warm:
         # Importing sentence-transformers and loading the model take most of the start-up; do it

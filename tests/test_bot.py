@@ -109,7 +109,12 @@ def test_whatif_questions_are_routed_to_the_scorer(bot) -> None:  # type: ignore
 
 
 def test_ask_many_batches_and_matches_ask(bot) -> None:  # type: ignore[no-untyped-def]
-    questions = ["花呗怎么提前还款", "今天天气怎么样", "芝麻分700,逾期1次,借呗额度大概多少?", "那借呗呢?"]
+    questions = [
+        "花呗怎么提前还款",
+        "今天天气怎么样",
+        "芝麻分700,逾期1次,借呗额度大概多少?",
+        "那借呗呢?",
+    ]
     histories = [None, None, None, [{"role": "user", "content": "花呗怎么提前还款"}]]
     many = bot.ask_many(questions, histories)
     single = [bot.ask(q, h) for q, h in zip(questions, histories, strict=True)]
