@@ -16,7 +16,7 @@ export TOKENIZERS_PARALLELISM := false
 .PHONY: run test setup data lint typecheck bench eval clean help
 
 help:
-	@echo "make run    set up (venv, model, index) and start Mingbai"
+	@echo "make run    set up (venv, model, index) and serve Mingbai on http://127.0.0.1:7860/"
 	@echo "make test   set up and run every test"
 	@echo "make bench  measure performance targets (writes docs/benchmarks.md figures)"
 
@@ -35,11 +35,19 @@ data: setup
 	$(VENV)/bin/mingbai models build
 	$(VENV)/bin/mingbai index
 
+# The main job: the web page at http://127.0.0.1:7860/ and the JSON API under /v1.
+# (A terminal chat instead: .venv/bin/mingbai chat)
 run: data
-	$(VENV)/bin/mingbai chat
+	$(VENV)/bin/mingbai serve --host 127.0.0.1 --port 7860
 
+# Every test, then the FAQ evaluation as a gate with the Ask and What-if targets.
 test: data lint typecheck
 	$(PY) -m pytest -q
+	$(VENV)/bin/mingbai eval knowledge/eval/faq.jsonl --out $${MINGBAI_EVAL_OUT:-artifacts/eval} \
+		--workers 2 \
+		--fail-under hit_at_3=0.95 mrr=0.85 route_accuracy=0.98 abstain_precision=0.95 \
+		             abstain_recall=0.95 scam_recall=0.95 \
+		--fail-over scam_false_alarm_rate=0.03
 
 lint: setup
 	$(VENV)/bin/ruff check assistant retrieval knowledge ui tests benchmarks

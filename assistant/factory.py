@@ -4,24 +4,28 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from assistant.composer import Composer, GroundedComposer
 from assistant.router import Router
 from assistant.scam import ScamDetector
-from assistant.settings import DEFAULT_MODEL, Settings, apply_offline_env
+from assistant.settings import DEFAULT_MODEL, Settings, apply_offline_env, get_settings
 from knowledge.entry import Entry
 from knowledge.loader import EntryError, load_knowledge
 from retrieval.embeddings import Embedder, SentenceTransformerEmbedder
 from retrieval.errors import IndexNotReadyError, ModelNotReadyError
-from retrieval.indexer import IndexReport, plan, update_index
+from retrieval.indexer import IndexReport, index_lock, plan, update_index
 from retrieval.search import KnowledgeSearch, SearchConfig
-from retrieval.store import ChunkStore, open_client
+from retrieval.store import ChunkStore, StoreLocation
+
+if TYPE_CHECKING:
+    from assistant.bot import Assistant
 
 log = logging.getLogger("mingbai")
 ANSWERING_PATH = Path(__file__).resolve().parent / "rules" / "answering.yaml"
@@ -78,20 +82,31 @@ def ensure_model(settings: Settings, progress: bool = False) -> str:
 
 
 def open_store(settings: Settings, embedder: Embedder) -> ChunkStore:
-    client = open_client(settings.index_dir / "chroma", settings.chroma_url)
-    return ChunkStore(client, embedder)
+    location = StoreLocation(settings.index_dir / "chroma", settings.chroma_url)
+    return ChunkStore(location, embedder)
 
 
 def build_index(
-    settings: Settings, *, knowledge_dir: Path | None = None, progress: bool = False
+    settings: Settings,
+    *,
+    knowledge_dir: Path | None = None,
+    progress: bool = False,
+    on_batch: Callable[[int, int], None] | None = None,
+    wait_seconds: float = 30.0,
 ) -> tuple[IndexReport, list[EntryError]]:
-    """Build or update the index for the configured model (the `mingbai index` command)."""
+    """Build or update the index for the configured model (the `mingbai index` command).
+
+    The lock is taken before the store is opened, so a second run never touches the store
+    while the first one writes.
+    """
     apply_offline_env()
     loaded = load_knowledge(knowledge_dir)
-    store = open_store(settings, SentenceTransformerEmbedder(ensure_model(settings, progress)))
-    report = update_index(
-        store, loaded.entries, lock_path=settings.index_dir / "index.lock", progress=progress
-    )
+    model_path = ensure_model(settings, progress)
+    with index_lock(settings.index_dir / "index.lock", wait_seconds):
+        store = open_store(settings, SentenceTransformerEmbedder(model_path))
+        report = update_index(
+            store, loaded.entries, lock_path=None, progress=progress, on_batch=on_batch
+        )
     return report, loaded.errors
 
 
@@ -168,3 +183,10 @@ def build_components(
         rules=rules,
         index_report=report,
     )
+
+
+def default_assistant(build_missing: bool = True) -> Assistant:
+    """The assistant the command line uses: settings from the environment, bundled knowledge."""
+    from assistant.bot import Assistant
+
+    return Assistant(get_settings(), build_missing=build_missing)

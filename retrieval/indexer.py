@@ -11,8 +11,8 @@ from __future__ import annotations
 import fcntl
 import os
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -97,7 +97,13 @@ def plan(
     return added, changed, deleted, unchanged
 
 
-def _write(store: ChunkStore, chunks: list[Chunk], batch_size: int, progress: bool) -> None:
+def _write(
+    store: ChunkStore,
+    chunks: list[Chunk],
+    batch_size: int,
+    progress: bool,
+    on_batch: Callable[[int, int], None] | None,
+) -> None:
     bar = None
     if progress and len(chunks) >= PROGRESS_MIN_CHUNKS:
         from tqdm import tqdm
@@ -109,6 +115,8 @@ def _write(store: ChunkStore, chunks: list[Chunk], batch_size: int, progress: bo
         store.add(batch, store.embedder.embed_documents([c.text for c in batch]))
         if bar is not None:
             bar.update(len(batch))
+        if on_batch is not None:
+            on_batch(min(start + batch_size, len(chunks)), len(chunks))
     if bar is not None:
         bar.close()
 
@@ -117,15 +125,19 @@ def update_index(
     store: ChunkStore,
     entries: Sequence[Entry],
     *,
-    lock_path: Path,
+    lock_path: Path | None,
     progress: bool = False,
+    on_batch: Callable[[int, int], None] | None = None,
     batch_size: int = 64,
     wait_seconds: float = 30.0,
 ) -> IndexReport:
-    """Bring ``store`` in line with ``entries``; fast (no model load) when nothing changed."""
+    """Bring ``store`` in line with ``entries``; fast (no model load) when nothing changed.
+
+    ``lock_path=None`` means the caller already holds the index lock.
+    """
     started = time.perf_counter()
     report = IndexReport()
-    with index_lock(lock_path, wait_seconds):
+    with index_lock(lock_path, wait_seconds) if lock_path is not None else nullcontext():
         added, changed, deleted, report.unchanged = plan(store, entries)
         report.added = [e.id for e in added]
         report.changed = [e.id for e in changed]
@@ -133,7 +145,7 @@ def update_index(
         todo = added + changed
         # Similar lengths batch together: less padding, about 1.5x faster on CPU.
         chunks = sorted(chunk_entries(todo), key=lambda c: len(c.text))
-        _write(store, chunks, batch_size, progress)
+        _write(store, chunks, batch_size, progress, on_batch)
         report.chunks_written = len(chunks)
         # Only now that the new versions are complete do the old ones go.
         for entry in changed:
@@ -142,5 +154,7 @@ def update_index(
             store.delete(entry_id)
         report.dropped_collections = store.other_model_collections()
         store.drop_collections(report.dropped_collections)
+        if not report.nothing_changed:
+            store.location.bump()  # running servers reload their view of the index
     report.seconds = time.perf_counter() - started
     return report

@@ -10,10 +10,13 @@ chromadb is imported only here.
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlparse
 
 from retrieval.chunking import Chunk
@@ -93,42 +96,116 @@ def _chroma_embedding_function(embedder: Embedder) -> Any:
     return _Adapter(embedder)
 
 
-def open_client(path: Path | None = None, url: str | None = None) -> ClientAPI:
-    """An embedded persistent client at ``path``, or an HTTP client for a Chroma server ``url``."""
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
+GENERATION_FILE = "generation"
+RECHECK_SECONDS = 1.0
 
-    settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
-    if url:
-        parsed = urlparse(url)
-        if parsed.scheme not in ("http", "https") or not parsed.hostname:
-            raise ConfigError(f"MINGBAI_CHROMA_URL={url!r} must look like http://HOST:PORT")
-        return chromadb.HttpClient(
-            host=parsed.hostname,
-            port=parsed.port or (443 if parsed.scheme == "https" else 80),
-            ssl=parsed.scheme == "https",
-            settings=settings,
-        )
-    if path is None:
-        raise ConfigError("a Chroma store needs either a folder or a server URL")
-    path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(path), settings=settings)
+
+class StoreLocation:
+    """Where the chunks live: an embedded Chroma folder, or a Chroma server URL.
+
+    Embedded Chroma keeps the vector index in memory, so a long-running process would not see
+    what another process (``mingbai index``) wrote. Each index run that changes something bumps
+    a ``generation`` file; a process that sees a new generation (checked at most once a second)
+    closes its client and opens a fresh one. A Chroma server has no such problem.
+    """
+
+    _shared: ClassVar[dict[str, tuple[ClientAPI, int]]] = {}
+    _lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self, path: Path | None = None, url: str | None = None) -> None:
+        if url:
+            parsed = urlparse(url)
+            if parsed.scheme not in ("http", "https") or not parsed.hostname:
+                raise ConfigError(f"MINGBAI_CHROMA_URL={url!r} must look like http://HOST:PORT")
+        elif path is None:
+            raise ConfigError("a Chroma store needs either a folder or a server URL")
+        self.path = path
+        self.url = url or None
+        self._checked = 0.0
+
+    @property
+    def key(self) -> str:
+        return self.url or str(Path(self.path or ".").resolve())
+
+    def generation(self) -> int:
+        if self.url or self.path is None:
+            return 0
+        try:
+            return (self.path / GENERATION_FILE).stat().st_mtime_ns
+        except FileNotFoundError:
+            return 0
+
+    def bump(self) -> None:
+        """Tell other processes that the index changed (embedded store only)."""
+        if self.url or self.path is None:
+            return
+        marker = self.path / GENERATION_FILE
+        tmp = marker.with_suffix(".tmp")
+        tmp.write_text(str(time.time_ns()), encoding="utf-8")
+        os.replace(tmp, marker)
+        with self._lock:
+            if self.key in self._shared:
+                self._shared[self.key] = (self._shared[self.key][0], self.generation())
+
+    def client(self) -> ClientAPI:
+        """The process-wide client for this location, fresh if the index changed elsewhere."""
+        now = time.monotonic()
+        with self._lock:
+            cached = self._shared.get(self.key)
+            if cached is not None and (self.url or now - self._checked < RECHECK_SECONDS):
+                return cached[0]
+            self._checked = now
+            generation = self.generation()
+            if cached is not None and cached[1] == generation:
+                return cached[0]
+            if cached is not None:
+                close = getattr(cached[0], "close", None)  # chromadb >= 1.x clients
+                if close is not None:
+                    close()  # its in-memory index is stale: drop it
+            client = self._open()
+            self._shared[self.key] = (client, generation)
+            return client
+
+    def _open(self) -> ClientAPI:
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        if self.url:
+            parsed = urlparse(self.url)
+            return chromadb.HttpClient(
+                host=parsed.hostname or "127.0.0.1",
+                port=parsed.port or (443 if parsed.scheme == "https" else 80),
+                ssl=parsed.scheme == "https",
+                settings=settings,
+            )
+        assert self.path is not None
+        self.path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(self.path), settings=settings)
 
 
 class ChunkStore:
     """Chunks of the knowledge base in one Chroma collection for one embedding model."""
 
-    def __init__(self, client: ClientAPI, embedder: Embedder) -> None:
-        self.client = client
+    def __init__(self, location: StoreLocation, embedder: Embedder) -> None:
+        self.location = location
         self.embedder = embedder
         self.name = f"{COLLECTION_PREFIX}{embedder.fingerprint}"
         self._collection: Collection | None = None
+        self._collection_client: ClientAPI | None = None
         self._count: int | None = None  # cached for queries; reset by every write
 
     @property
+    def client(self) -> ClientAPI:
+        return self.location.client()
+
+    @property
     def collection(self) -> Collection:
-        if self._collection is None:
-            self._collection = self.client.get_or_create_collection(
+        client = self.client
+        if self._collection is None or client is not self._collection_client:
+            self._count = None
+            self._collection_client = client
+            self._collection = client.get_or_create_collection(
                 self.name,
                 embedding_function=_chroma_embedding_function(self.embedder),
                 metadata={"hnsw:space": "cosine", "fingerprint": self.embedder.fingerprint},
@@ -187,10 +264,11 @@ class ChunkStore:
         self.collection.delete(where=where)
 
     def query(self, vector: Sequence[float], n: int) -> list[ChunkHit]:
+        collection = self.collection
         if self._count is None:
-            self._count = self.count()
+            self._count = collection.count()
         n = max(1, min(n, self._count or 1))
-        res = self.collection.query(
+        res = collection.query(
             query_embeddings=[list(vector)],  # type: ignore[arg-type]
             n_results=n,
             include=["metadatas", "distances"],
@@ -200,4 +278,5 @@ class ChunkStore:
         return [
             ChunkHit(str(m["entry_id"]), str(m["kind"]), str(m["lang"]), 1.0 - float(d))
             for m, d in zip(metas, dists, strict=True)
+            if m is not None  # a chunk deleted after this query's snapshot
         ]

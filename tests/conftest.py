@@ -6,9 +6,13 @@ import hashlib
 import math
 import os
 import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from assistant.settings import OFFLINE_ENV
@@ -114,6 +118,46 @@ def bot(session_home: Path, real_embedder):  # type: ignore[no-untyped-def]
     return Assistant(components=build_components(settings, embedder=real_embedder))
 
 
-@pytest.fixture
-def tmp_home(tmp_path: Path) -> Iterator[Path]:
-    yield tmp_path
+
+
+MINGBAI = str(Path(sys.executable).parent / "mingbai")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def server(bot, model_path: str, session_home: Path) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """`mingbai serve` on the index the `bot` fixture built, on 127.0.0.1; stopped at the end."""
+    port = free_port()
+    env = {**os.environ, "MINGBAI_HOME": str(session_home), "MINGBAI_EMBED_MODEL": model_path}
+    log_path = session_home / "serve.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [MINGBAI, "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 180
+    try:
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"mingbai serve exited early:\n{log_path.read_text()}")
+            try:
+                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"mingbai serve not healthy in 180 s:\n{log_path.read_text()}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()

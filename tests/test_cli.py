@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from assistant.cli import app
 from knowledge.loader import ENTRIES_DIR
+from ui.cli import app
 
 runner = CliRunner()
 MINGBAI = str(Path(sys.executable).parent / "mingbai")

@@ -11,7 +11,7 @@ from assistant.factory import build_components, load_answering_rules
 from assistant.settings import Settings
 from knowledge.loader import load_knowledge
 from retrieval.indexer import update_index
-from retrieval.store import ChunkStore, open_client
+from retrieval.store import ChunkStore, StoreLocation
 from tests.conftest import HashEmbedder
 
 
@@ -31,7 +31,7 @@ def test_refuses_a_missing_index(tmp_path: Path) -> None:
 
 def test_refuses_an_index_of_another_model(tmp_path: Path) -> None:
     settings = Settings(home=tmp_path)
-    old = ChunkStore(open_client(settings.index_dir / "chroma"), HashEmbedder("old-model"))
+    old = ChunkStore(StoreLocation(settings.index_dir / "chroma"), HashEmbedder("old-model"))
     update_index(old, load_knowledge().entries[:2], lock_path=tmp_path / "lock")
     with pytest.raises(IndexNotReadyError, match="another embedding model"):
         build_components(settings, build_missing=False, embedder=HashEmbedder("new"), warm=False)

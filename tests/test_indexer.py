@@ -16,7 +16,7 @@ from knowledge.loader import load_knowledge
 from retrieval.chunking import chunk_entries
 from retrieval.errors import IndexBusyError
 from retrieval.indexer import index_lock, update_index
-from retrieval.store import ChunkStore, open_client
+from retrieval.store import ChunkStore, StoreLocation
 from tests.conftest import HashEmbedder
 
 
@@ -26,7 +26,7 @@ def entries() -> list[Entry]:
 
 
 def make_store(path: Path, embedder: HashEmbedder) -> ChunkStore:
-    return ChunkStore(open_client(path / "chroma"), embedder)
+    return ChunkStore(StoreLocation(path / "chroma"), embedder)
 
 
 def test_first_run_indexes_everything(tmp_path: Path, entries: list[Entry]) -> None:

@@ -227,6 +227,12 @@ def create_api(assistant: AssistantLike, app: FastAPI | None = None) -> FastAPI:
             )
         return JSONResponse(_completion(result, completion_id, created, question))
 
+    @app.api_route("/v1/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+    async def unknown(rest: str) -> JSONResponse:
+        # Registered last: only paths under /v1 that no route above matched land here, so the
+        # page mounted at / never answers for the API with its own error format.
+        return error(404, "not found", param=f"/v1/{rest}")
+
     return app
 
 

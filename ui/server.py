@@ -18,10 +18,10 @@ def create_app(assistant: Any, *, with_page: bool = True) -> FastAPI:
     if with_page:
         import gradio as gr
 
-        from ui.web import CSS, build_ui
+        from ui.web import CSS, THEME, build_ui
 
         demo = build_ui(assistant)
-        app = gr.mount_gradio_app(app, demo, path="/", css=CSS, footer_links=["api"])
+        app = gr.mount_gradio_app(app, demo, path="/", css=CSS, theme=THEME, footer_links=["api"])
     return app
 
 

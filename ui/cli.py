@@ -1,4 +1,9 @@
-"""The ``mingbai`` command line. Exit codes: 0 success, 1 failure, 2 usage error."""
+"""The ``mingbai`` command line (a face, like the page and the HTTP API).
+
+Exit codes: 0 success, 1 failure, 2 usage error; errors are one line on stderr.
+Commands owned by other modules register themselves: ``assistant.whatif.cli`` (what-if) and
+``assistant.eval_cli`` (eval).
+"""
 
 from __future__ import annotations
 
@@ -32,11 +37,11 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 
 
 def _assistant(build_missing: bool = True) -> Assistant:
-    from assistant.bot import Assistant
     from assistant.errors import MingbaiError
+    from assistant.factory import default_assistant
 
     try:
-        return Assistant(get_settings(), build_missing=build_missing)
+        return default_assistant(build_missing=build_missing)
     except MingbaiError as exc:
         raise fail(str(exc)) from exc
 
@@ -92,13 +97,26 @@ def index(
     knowledge_dir: Annotated[
         Path | None, typer.Option("--knowledge", help="Folder of entries (default: bundled).")
     ] = None,
+    wait: Annotated[
+        float, typer.Option(min=0, help="Seconds to wait for another index run to finish.")
+    ] = 30.0,
 ) -> None:
     """Build or update the search index (incremental: only changed entries are re-embedded)."""
     from assistant.errors import MingbaiError
     from assistant.factory import build_index
 
+    def report_batch(done: int, total: int) -> None:
+        if not sys.stderr.isatty():  # a terminal has the progress bar instead
+            print(f"indexed {done}/{total} chunks", file=sys.stderr, flush=True)
+
     try:
-        report, errors = build_index(get_settings(), knowledge_dir=knowledge_dir, progress=True)
+        report, errors = build_index(
+            get_settings(),
+            knowledge_dir=knowledge_dir,
+            progress=True,
+            on_batch=report_batch,
+            wait_seconds=wait,
+        )
     except MingbaiError as exc:
         raise fail(str(exc)) from exc
     for err in errors:
@@ -140,17 +158,16 @@ def models_build(
     typer.echo(f"model ready: {path}")
 
 
-def _register_optional() -> None:
+def _register_commands() -> None:
     """Commands contributed by other modules (each adds itself to ``app``)."""
-    for module in ("assistant.whatif.cli",):
-        try:
-            mod = __import__(module, fromlist=["register"])
-        except ImportError:
-            continue
-        mod.register(app)
+    from assistant import eval_cli
+    from assistant.whatif import cli as whatif_cli
+
+    whatif_cli.register(app)
+    eval_cli.register(app)
 
 
-_register_optional()
+_register_commands()
 
 
 def main() -> None:

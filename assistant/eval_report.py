@@ -1,0 +1,511 @@
+"""Write an evaluation run to a folder: ``results.jsonl``, ``summary.json`` and ``report.html``.
+
+The report is one self-contained file (inline CSS, plots as base64 PNG from matplotlib's Agg
+canvas) that reads on a phone. Every text that came from a question, an answer or an entry is
+HTML-escaped and has personal numbers masked; long answers are cut in the report only.
+
+>>> report = write_report(run, Path("eval-out/now"), previous=load_run(Path("eval-out/before")))
+>>> report.html, len(report.comparison.regressions)
+(PosixPath('eval-out/now/report.html'), 2)
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import html
+import io
+import json
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from assistant.evaluation import FAILURE_BUCKETS, METRICS, EvalFileError, EvalRun, RowResult
+from assistant.privacy import mask_personal_data
+
+# The Ask and What-if issues' targets: shown in every report, gated only when asked (--fail-under).
+DEFAULT_TARGETS = {
+    "route_accuracy": 0.98,
+    "hit_at_3": 0.95,
+    "mrr": 0.85,
+    "abstain_precision": 0.95,
+    "abstain_recall": 0.95,
+    "scam_recall": 0.95,
+    "scam_false_alarm_rate": 0.03,
+}
+ANSWER_CHARS = 400  # the report cuts answers here; results.jsonl keeps them whole
+QUESTION_CHARS = 600
+# How bad a failure is, to list the worst first (safety first, then wrong answers, then form).
+SEVERITY = {
+    "error": 9, "scam_missed": 8, "should_have_abstained": 7, "wrong_route": 6,
+    "false_scam_alarm": 5, "abstained_wrongly": 5, "retrieval_miss": 4, "ranked_too_low": 3,
+    "missing_phrase": 2, "wrong_language": 2,
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PreviousRun:
+    path: Path
+    summary: dict[str, Any]
+    records: list[dict[str, Any]]
+
+
+@dataclass
+class Comparison:
+    previous: Path
+    deltas: dict[str, tuple[float | None, float | None]]  # metric -> (before, after)
+    regressions: list[dict[str, Any]]  # passed before, fail now (worst first)
+    fixed: list[dict[str, Any]]  # failed before, pass now
+    added: int = 0
+    removed: int = 0
+    previous_recall: dict[str, float | None] = field(default_factory=dict)
+    previous_failures: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "previous": str(self.previous),
+            "deltas": {
+                m: {"before": b, "after": a, "delta": _delta(b, a)}
+                for m, (b, a) in self.deltas.items()
+            },
+            "regressions": [_ref(r) for r in self.regressions],
+            "fixed": [_ref(r) for r in self.fixed],
+            "added": self.added,
+            "removed": self.removed,
+        }
+
+
+@dataclass(frozen=True)
+class Report:
+    html: Path
+    results: Path
+    summary: Path
+    comparison: Comparison | None
+
+
+def _ref(record: dict[str, Any]) -> dict[str, Any]:
+    return {"line": record["line"], "key": record["key"], "failures": record["failures"]}
+
+
+def _delta(before: float | None, after: float | None) -> float | None:
+    return None if before is None or after is None else round(after - before, 4)
+
+
+# -- records ----------------------------------------------------------------------------------
+def result_record(r: RowResult) -> dict[str, Any]:
+    """One line of results.jsonl (masked again here: whatever is written out is masked)."""
+    m = mask_personal_data
+    row, ans = r.row, r.answer
+    return {
+        "line": row.line,
+        "id": row.id,
+        "question": m(row.question),
+        "history": [{"role": h["role"], "content": m(h["content"])} for h in row.history],
+        "tags": list(row.tags),
+        "passed": r.passed,
+        "failures": r.buckets,
+        "answer": m(ans.text),
+        "route": ans.route,
+        "abstained": ans.abstained,
+        "scam_warning": None if ans.scam_warning is None else m(ans.scam_warning),
+        "language": ans.language,
+        "citations": [
+            {"doc_id": c.doc_id, "title": m(c.title), "score": c.score, "snippet": m(c.snippet)}
+            for c in ans.citations
+        ],
+        "retrieved": [list(pair) for pair in ans.retrieved],
+        "rank": r.rank,
+        "checks": [{"name": c.name, "passed": c.passed, "reason": m(c.reason)} for c in r.checks],
+        "latency_ms": round(r.latency_ms, 2),
+    }
+
+
+def records_of(results: list[RowResult]) -> list[dict[str, Any]]:
+    """Records with a ``key`` to match questions across runs: the id, else the question text."""
+    records = [result_record(r) for r in results]
+    _add_keys(records)
+    return records
+
+
+def _add_keys(records: list[dict[str, Any]]) -> None:
+    seen: Counter[str] = Counter()
+    for rec in records:
+        base = rec.get("id") or rec["question"] + "".join(h["content"] for h in rec["history"])
+        seen[base] += 1
+        rec["key"] = base if seen[base] == 1 else f"{base}#{seen[base]}"
+
+
+def severity(record: dict[str, Any]) -> tuple[int, int, int]:
+    """Sort key, worst first: bucket weights, then failed checks, then file order."""
+    weight = sum(SEVERITY.get(b, 1) for b in record["failures"])
+    failed = sum(1 for c in record["checks"] if not c["passed"])
+    return (-weight, -failed, record["line"])
+
+
+def load_run(path: Path) -> PreviousRun:
+    """An earlier run's folder (for --compare): its summary.json and results.jsonl."""
+    results, summary = path / "results.jsonl", path / "summary.json"
+    if not results.is_file() or not summary.is_file():
+        raise EvalFileError(
+            f"{path}: no results.jsonl and summary.json here; --compare takes the --out "
+            "folder of an earlier `mingbai eval` run"
+        )
+    records = []
+    try:
+        for i, line in enumerate(results.read_text(encoding="utf-8").splitlines(), 1):
+            if line.strip():
+                try:
+                    records.append(json.loads(line))
+                except json.JSONDecodeError as exc:
+                    raise EvalFileError(f"{results}:{i}: not valid JSON ({exc.msg})") from None
+        data = json.loads(summary.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise EvalFileError(f"{path}: cannot read the earlier run ({exc})") from None
+    if "key" not in (records[0] if records else {"key": 1}):
+        _add_keys(records)
+    return PreviousRun(path, data, records)
+
+
+def compare_runs(
+    previous: PreviousRun, summary: dict[str, Any], records: list[dict[str, Any]]
+) -> Comparison:
+    before = {r["key"]: r for r in previous.records}
+    now = {r["key"]: r for r in records}
+    both = [(before[k], r) for k, r in now.items() if k in before]
+    regressions = [r for b, r in both if b["passed"] and not r["passed"]]
+    fixed = [r for b, r in both if not b["passed"] and r["passed"]]
+    return Comparison(
+        previous=previous.path,
+        deltas={m: (previous.summary.get(m), summary.get(m)) for m in METRICS},
+        regressions=sorted(regressions, key=severity),
+        fixed=sorted(fixed, key=lambda r: r["line"]),
+        added=sum(1 for k in now if k not in before),
+        removed=sum(1 for k in before if k not in now),
+        previous_recall=previous.summary.get("recall_at_k") or {},
+        previous_failures=previous.summary.get("failures") or {},
+    )
+
+
+def write_report(
+    run: EvalRun,
+    out_dir: Path,
+    *,
+    targets: dict[str, float] | None = None,
+    previous: PreviousRun | None = None,
+    meta: dict[str, Any] | None = None,
+) -> Report:
+    """Write results.jsonl, summary.json and report.html into ``out_dir`` (created if needed)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    records = records_of(run.results)
+    comparison = compare_runs(previous, run.summary, records) if previous else None
+    goals = {**DEFAULT_TARGETS, **(targets or {})}
+    meta = {"created": time.strftime("%Y-%m-%d %H:%M:%S"), **(meta or {})}
+    paths = Report(out_dir / "report.html", out_dir / "results.jsonl", out_dir / "summary.json",
+                   comparison)  # fmt: skip
+    with paths.results.open("w", encoding="utf-8") as fh:
+        for rec in records:
+            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    doc = {**run.summary, "targets": goals, "meta": meta,
+           "comparison": comparison.to_dict() if comparison else None}  # fmt: skip
+    paths.summary.write_text(json.dumps(doc, ensure_ascii=False, indent=2), encoding="utf-8")
+    paths.html.write_text(render_html(run.summary, records, goals, comparison, meta), "utf-8")
+    return paths
+
+
+# -- HTML -------------------------------------------------------------------------------------
+def esc(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def fmt(metric: str, value: Any) -> str:
+    if value is None:
+        return "n/a"
+    if metric.endswith("_ms"):
+        return f"{value:.1f} ms"
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
+def meets(metric: str, value: float | None, target: float) -> bool:
+    if value is None:
+        return False
+    return value >= target if METRICS.get(metric, True) else value <= target
+
+
+def _cut(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… [{len(text) - limit} more characters in results.jsonl]"
+
+
+CSS = """
+*{box-sizing:border-box}
+body{margin:0;color:#1f2328;background:#fff;font:15px/1.55 system-ui,-apple-system,"PingFang SC",
+"Hiragino Sans GB","Microsoft YaHei","Noto Sans CJK SC","Source Han Sans SC","WenQuanYi Micro Hei",
+sans-serif}
+main{max-width:960px;margin:0 auto;padding:12px}
+h1{font-size:1.35em;margin:.4em 0}
+h2{font-size:1.12em;margin-top:1.6em;border-bottom:1px solid #d0d7de}
+.scroll{overflow-x:auto;-webkit-overflow-scrolling:touch;margin:.5em 0}
+table{border-collapse:collapse;min-width:100%;font-variant-numeric:tabular-nums}
+th,td{padding:4px 8px;border-bottom:1px solid #d0d7de;text-align:left;white-space:nowrap}
+th{background:#f6f8fa}td.n{text-align:right}td.w{white-space:normal;min-width:12em}td.s{min-width:7em}
+.ok{color:#1a7f37}.bad{color:#cf222e}.muted{color:#57606a;font-size:.9em}
+img{max-width:100%;height:auto;display:block;margin:.5em 0}
+article{border:1px solid #d0d7de;border-radius:6px;padding:6px 10px;margin:10px 0;
+overflow-wrap:anywhere}
+article h3{font-size:1em;margin:.2em 0}
+pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f6f8fa;padding:8px;border-radius:4px;
+font:inherit;font-size:.92em;margin:.4em 0}
+.b{display:inline-block;font-size:.8em;padding:0 7px;border-radius:10px;background:#ffebe9;
+color:#cf222e;margin:1px 4px 1px 0}
+ul,ol{padding-left:1.3em;margin:.3em 0}
+"""
+
+
+def _table(head: list[str], rows: list[list[str]]) -> str:
+    """Cells are HTML already (escaped by the caller); the table scrolls sideways on phones."""
+    th = "".join(f"<th>{h}</th>" for h in head)
+    body = "".join("<tr>" + "".join(row) + "</tr>" for row in rows)
+    return f'<div class="scroll"><table><tr>{th}</tr>{body}</table></div>'
+
+
+def _td(text: str, cls: str = "") -> str:
+    return f'<td class="{cls}">{text}</td>' if cls else f"<td>{text}</td>"
+
+
+def _summary_table(
+    summary: dict[str, Any], targets: dict[str, float], cmp: Comparison | None
+) -> str:
+    head = ["metric", "value", "target"] + (["before", "change"] if cmp else [])
+    rows = []
+    for metric in ["count", "passed", "retrieval_count", *METRICS]:
+        value = summary.get(metric)
+        cells = [_td(esc(metric)), _td(esc(fmt(metric, value)), "n")]
+        if metric in targets:
+            ok = meets(metric, value, targets[metric])
+            sign = "≥" if METRICS.get(metric, True) else "≤"
+            mark = "✓" if ok else "✗"
+            cells.append(_td(f"{sign} {esc(fmt(metric, targets[metric]))} {mark}",
+                             "n ok" if ok else "n bad"))  # fmt: skip
+        else:
+            cells.append(_td(""))
+        if cmp and metric in METRICS:
+            before, after = cmp.deltas[metric]
+            d = _delta(before, after)
+            better = d is not None and d != 0 and (d > 0) == METRICS[metric]
+            cls = "" if not d else ("ok" if better else "bad")
+            cells += [_td(esc(fmt(metric, before)), "n"),
+                      _td("" if d is None else f"{d:+.4f}", f"n {cls}".strip())]  # fmt: skip
+        elif cmp:
+            cells += [_td(""), _td("")]
+        rows.append(cells)
+    return _table(head, rows)
+
+
+def _tag_table(by_tag: dict[str, dict[str, Any]]) -> str:
+    cols = ["pass_rate", "route_accuracy", "hit_at_3", "mrr", "answer_pass_rate",
+            "abstain_accuracy", "scam_recall", "p95_ms"]  # fmt: skip
+    rows = [
+        [_td(str(i), "n"), _td(esc(tag)), _td(str(m["count"]), "n")]
+        + [_td(esc(fmt(c, m.get(c))), "n") for c in cols]
+        for i, (tag, m) in enumerate(sorted(by_tag.items()), 1)
+    ]
+    return _table(["#", "tag", "n", *cols], rows)
+
+
+def _buckets_table(summary: dict[str, Any], cmp: Comparison | None) -> str:
+    failures = summary.get("failures", {})
+    rows = []
+    for name, label in FAILURE_BUCKETS.items():
+        cells = [_td(str(failures.get(name, 0)), "n"), _td(esc(label), "w")]
+        if cmp:
+            d = failures.get(name, 0) - cmp.previous_failures.get(name, 0)
+            cells.append(_td(f"{d:+d}" if d else "", "n " + ("bad" if d > 0 else "ok")))
+        rows.append(cells)
+    return _table(["questions", "bucket"] + (["change"] if cmp else []), rows)
+
+
+def _question_card(rec: dict[str, Any], anchor: str) -> str:
+    badges = "".join(f'<span class="b">{esc(b)}</span>' for b in rec["failures"])
+    failed = "".join(
+        f'<li class="bad">{esc(c["name"])}: {esc(c["reason"])}</li>'
+        for c in rec["checks"] if not c["passed"]
+    )  # fmt: skip
+    history = ""
+    if rec["history"]:
+        items = "".join(f"<li>{esc(h['role'])}: {esc(_cut(h['content'], 200))}</li>"
+                        for h in rec["history"])  # fmt: skip
+        history = f'<p class="muted">history:</p><ol>{items}</ol>'
+    cites = "".join(
+        f"<li>{esc(c['doc_id'])} — {esc(c['title'])} ({c['score']})</li>" for c in rec["citations"]
+    )
+    retrieved = ", ".join(esc(d) for d, _ in rec["retrieved"][:5]) or "none"
+    facts = (f"route {esc(rec['route'])} · abstained {rec['abstained']} · scam warning "
+             f"{rec['scam_warning'] is not None} · {esc(rec['language'])} · rank {rec['rank']} · "
+             f"{rec['latency_ms']:.1f} ms · tags {esc(', '.join(rec['tags']) or '-')}")  # fmt: skip
+    return (
+        f'<article id="{anchor}"><h3>line {rec["line"]} {badges}</h3>'
+        f"<pre>{esc(_cut(rec['question'], QUESTION_CHARS))}</pre>{history}"
+        f'<ul>{failed}</ul><p class="muted">{facts}</p>'
+        f"<pre>{esc(_cut(rec['answer'], ANSWER_CHARS))}</pre>"
+        f'<p class="muted">citations:</p><ol>{cites or "<li>none</li>"}</ol>'
+        f'<p class="muted">retrieved (top 5): {retrieved}</p></article>'
+    )
+
+
+def _changes(cmp: Comparison, anchors: dict[str, str]) -> str:
+    def line(r: dict[str, Any]) -> str:
+        return str(r["line"]) if r["passed"] else f'<a href="#{anchors[r["key"]]}">{r["line"]}</a>'
+
+    def rows(records: list[dict[str, Any]]) -> list[list[str]]:
+        return [
+            [_td(line(r), "n"), _td(esc(_cut(r["question"], 160)), "w"),
+             _td(esc(", ".join(r["failures"]) or "passes now"), "w s")]
+            for r in records
+        ]  # fmt: skip
+
+    parts = [
+        f'<p>against <code>{esc(cmp.previous)}</code>: <b class="bad">{len(cmp.regressions)} '
+        f'newly failing</b>, <b class="ok">{len(cmp.fixed)} fixed</b>, {cmp.added} new and '
+        f"{cmp.removed} removed questions.</p>",
+        "<h3>Regressions (passed before, fail now), worst first</h3>",
+        _table(["line", "question", "why"], rows(cmp.regressions)) if cmp.regressions else "none",
+        "<h3>Fixed (failed before, pass now)</h3>",
+        _table(["line", "question", ""], rows(cmp.fixed)) if cmp.fixed else "none",
+    ]  # fmt: skip
+    return "".join(parts)
+
+
+def render_html(
+    summary: dict[str, Any],
+    records: list[dict[str, Any]],
+    targets: dict[str, float],
+    cmp: Comparison | None = None,
+    meta: dict[str, Any] | None = None,
+) -> str:
+    meta = meta or {}
+    failing = sorted((r for r in records if not r["passed"]), key=severity)
+    anchors = {r["key"]: f"q{i}" for i, r in enumerate(records)}
+    title = f"明白 Mingbai · 评测 Evaluation · {meta.get('file', '')}"
+    info = " · ".join(f"{esc(k)}: {esc(v)}" for k, v in meta.items() if not isinstance(v, list))
+    notes = "".join(f"<li>{esc(x)}</li>" for k in ("bad_rows", "warnings") for x in meta.get(k, []))
+    by_tag = summary.get("by_tag", {})
+    lat = [r["latency_ms"] for r in records]
+    recall = recall_curve(summary.get("recall_at_k", {}), cmp.previous_recall if cmp else None)
+    body = [
+        f"<h1>{esc(title)}</h1><p class='muted'>{info}</p>",
+        f"<p><b>{summary.get('passed', 0)} of {summary.get('count', 0)}</b> questions pass "
+        f"all their checks.</p>",
+        f"<ul class='muted'>{notes}</ul>" if notes else "",
+        f"<h2>Compared with the previous run</h2>{_changes(cmp, anchors)}" if cmp else "",
+        f"<h2>Summary</h2>{_summary_table(summary, targets, cmp)}",
+        f"<h2>Failure buckets</h2>{_buckets_table(summary, cmp)}",
+        "<h2>By tag</h2>",
+        f'<img alt="pass rate by tag" src="{tag_bars(by_tag)}">' if by_tag else "<p>no tags</p>",
+        _tag_table(by_tag) if by_tag else "",
+        "<h2>Latency</h2><p class='muted'>per question = wall time of its batch / batch size</p>",
+        f'<img alt="latency histogram" src="{latency_histogram(lat, summary)}">',
+        "<h2>Recall@k</h2><p class='muted'>share of retrieval questions with an expected entry "
+        "in the top k</p>",
+        f'<img alt="recall at k" src="{recall}">',
+        f"<h2>Failing questions, worst first ({len(failing)})</h2>",
+        *(_question_card(r, anchors[r["key"]]) for r in failing),
+    ]
+    return (
+        '<!doctype html><html lang="zh"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{esc(title)}</title><style>{CSS}</style></head><body><main>"
+        + "".join(body)
+        + "</main></body></html>\n"
+    )
+
+
+# -- plots (matplotlib's Agg canvas through Figure, never pyplot: no global backend state) ----
+MAX_TAG_BARS = 40
+_CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei",
+              "Droid Sans Fallback", "Noto Sans SC")  # fmt: skip
+
+
+@functools.cache
+def cjk_font() -> str | None:
+    """An installed font that draws Chinese, if any (labels fall back to ASCII without one)."""
+    from matplotlib import font_manager
+
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    return next((name for name in _CJK_FONTS if name in names), None)
+
+
+def _figure(height: float) -> Any:
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(4.8, height))
+
+
+def _png(fig: Any) -> str:
+    import matplotlib
+
+    font = cjk_font()
+    rc: Any = {"font.sans-serif": [font, "DejaVu Sans"]} if font else {}
+    buf = io.BytesIO()
+    with matplotlib.rc_context(rc):
+        fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _label(text: str, number: int) -> str:
+    if not text.isascii() and cjk_font() is None:
+        return f"tag #{number}"  # the tag table lists the same numbers
+    return text.replace("$", r"\$")  # "$" would start matplotlib mathtext
+
+
+def tag_bars(by_tag: dict[str, dict[str, Any]]) -> str:
+    """Pass rate per tag, worst at the top (the worst MAX_TAG_BARS when there are more)."""
+    number = {tag: i for i, tag in enumerate(sorted(by_tag), 1)}
+    items = sorted(by_tag.items(), key=lambda kv: (kv[1].get("pass_rate") or 0.0, kv[0]))
+    items = items[:MAX_TAG_BARS][::-1]
+    fig = _figure(0.9 + 0.26 * len(items))
+    ax = fig.subplots()
+    values = [m.get("pass_rate") or 0.0 for _, m in items]
+    colors = ["#1a7f37" if v >= 0.95 else "#bf8700" if v >= 0.8 else "#cf222e" for v in values]
+    ax.barh(range(len(items)), values, color=colors)
+    ax.set_yticks(range(len(items)), [_label(t, number[t]) for t, _ in items], fontsize=10)
+    ax.set_ylim(-0.6, len(items) - 0.4)
+    for y, (v, (_, m)) in enumerate(zip(values, items, strict=True)):
+        ax.text(v + 0.01, y, f"{v:.2f} n={m['count']}", va="center", fontsize=8)
+    ax.set_xlim(0, 1.32)
+    ax.set_xticks([0, 0.25, 0.5, 0.75, 1.0])
+    ax.set_xlabel("pass rate (all checks)")
+    return _png(fig)
+
+
+def latency_histogram(latencies: list[float], summary: dict[str, Any]) -> str:
+    fig = _figure(2.6)
+    ax = fig.subplots()
+    if latencies:
+        ax.hist(latencies, bins=min(30, max(5, len(set(latencies)))), color="#6e7781")
+        for key, style in (("p50_ms", "-"), ("p95_ms", "--")):
+            value = summary.get(key) or 0.0
+            ax.axvline(value, color="#cf222e", linestyle=style, label=f"{key[:3]} {value:.1f} ms")
+        ax.legend(fontsize=8)
+    ax.set_xlabel("ms per question (batch wall time / batch size)")
+    ax.set_ylabel("questions")
+    return _png(fig)
+
+
+def recall_curve(recall: dict[str, float | None], previous: dict[str, float | None] | None) -> str:
+    fig = _figure(2.6)
+    ax = fig.subplots()
+    for data, style, label in ((previous or {}, "--", "previous run"), (recall, "-o", "this run")):
+        points = [(int(k), v) for k, v in data.items() if v is not None]
+        if points:
+            ax.plot(*zip(*sorted(points), strict=True), style, label=label, markersize=4)
+    ax.set_xticks(range(1, 11))
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("k")
+    ax.set_ylabel("recall@k")
+    ax.grid(alpha=0.3)
+    if previous:
+        ax.legend(fontsize=8)
+    return _png(fig)

@@ -1,0 +1,95 @@
+"""A real browser (Debian's chromium, driven by Playwright) against `mingbai serve`.
+
+Skipped, with the reason, only where chromium is not installed (CI installs it).
+Screenshots are saved to artifacts/ as test artifacts.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-first-run", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
+]
+
+if not Path(CHROMIUM).exists():
+    pytest.skip("chromium is not installed (apt-get install chromium fonts-wqy-microhei)",
+                allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def page(server: str) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        pg = browser.new_page(viewport={"width": 1280, "height": 1400})
+        dialogs: list[str] = []
+        pg.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        pg.dialogs = dialogs  # type: ignore[attr-defined]
+        pg.goto(server, wait_until="domcontentloaded")
+        pg.wait_for_selector("#mb-question textarea", timeout=60_000)
+        yield pg
+        browser.close()
+
+
+def _ask(page: Any, question: str) -> Any:
+    box = page.locator("#mb-question textarea")
+    before = page.locator('[data-testid="bot"]').count()
+    box.fill(question)
+    box.press("Enter")
+    page.wait_for_function(
+        "n => document.querySelectorAll('[data-testid=\"bot\"]').length > n", arg=before,
+        timeout=60_000,
+    )
+    bot = page.locator('[data-testid="bot"]').nth(before)
+    bot.locator(".mb-sources, .mb-abstain").first.wait_for(timeout=60_000)
+    return bot
+
+
+def test_chat_answer_shows_its_sources(page: Any) -> None:
+    bot = _ask(page, "在闲鱼买东西会开通借呗吗?")
+    assert "不会" in bot.inner_text()
+    sources = bot.locator(".mb-sources")
+    assert sources.count() == 1 and "[1]" in sources.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "browser-chat.png"), full_page=True)
+
+
+def test_markup_in_a_question_is_shown_as_text(page: Any) -> None:
+    _ask(page, '<img src=x onerror="alert(1)"> 花呗是什么')
+    user = page.locator('[data-testid="user"]').last
+    assert "<img" in user.inner_text()
+    assert user.locator("img").count() == 0
+    assert page.dialogs == []  # type: ignore[attr-defined]
+
+
+def test_what_if_range_changes_with_an_input(page: Any) -> None:
+    page.get_by_role("tab", name="额度模拟 What-if").click()
+    before = page.locator("#mb-whatif-before")
+    before.wait_for(timeout=30_000)
+    page.wait_for_function(
+        "() => document.querySelector('#mb-whatif-before').innerText.includes('¥')",
+        timeout=30_000,
+    )
+    initial = before.inner_text()
+    sesame = page.locator("#mb-wi-sesame_score input[type=number]")
+    sesame.fill("820")
+    sesame.press("Enter")
+    page.wait_for_function(
+        "t => document.querySelector('#mb-whatif-before').innerText !== t", arg=initial,
+        timeout=30_000,
+    )
+    assert before.inner_text() != initial and "¥" in before.inner_text()
+    assert "教育" in page.locator("body").inner_text()  # the notice is always visible
+    page.screenshot(path=str(ARTIFACTS / "browser-whatif.png"), full_page=True)
