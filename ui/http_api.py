@@ -26,6 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant.answer import Answer
+from ui.batching import Batcher
 
 MODEL_ID = "mingbai"
 MAX_BODY_BYTES = 64 * 1024
@@ -175,10 +176,12 @@ def create_api(assistant: AssistantLike, app: FastAPI | None = None) -> FastAPI:
         message = "not found" if exc.status_code == 404 else str(exc.detail)
         return error(exc.status_code, message)
 
+    batcher = Batcher(assistant)
+
     async def answer(question: str, history: list[dict[str, str]]) -> Answer | JSONResponse:
         try:
-            return await asyncio.to_thread(assistant.ask, question, history or None)
-        except ValueError as exc:
+            return await batcher.ask(question, history or None)
+        except (ValueError, TypeError) as exc:
             return error(400, str(exc), param="question")
 
     @app.get("/healthz")

@@ -18,9 +18,10 @@ def create_app(assistant: Any, *, with_page: bool = True) -> FastAPI:
     if with_page:
         import gradio as gr
 
+        from ui.eval_tab import eval_tab
         from ui.web import CSS, THEME, build_ui
 
-        demo = build_ui(assistant)
+        demo = build_ui(assistant, extra_tabs=[eval_tab(assistant)])
         app = gr.mount_gradio_app(app, demo, path="/", css=CSS, theme=THEME, footer_links=["api"])
     return app
 
