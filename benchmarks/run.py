@@ -200,7 +200,6 @@ def main() -> None:
     from benchmarks.load import run as load_bench
 
     results["whatif"] = whatif_bench()
-    del bot  # free the model before the other measurements load their own
     results["eval_bench"] = eval_bench(repeats=1)
     results["load"] = load_bench(clients=20, seconds=60)
 
