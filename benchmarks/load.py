@@ -69,6 +69,15 @@ def run(clients: int = 20, seconds: float = 60.0, url: str | None = None) -> dic
         proc, url, page_ready_s = _start_server()
     if urlparse(url).hostname not in ("127.0.0.1", "localhost", "::1"):
         raise SystemExit("the load test only talks to loopback addresses")
+    # One client, one request at a time: the warm single-request latency.
+    single: list[float] = []
+    with httpx.Client(timeout=30) as http:
+        for q in questions[:60]:
+            t0 = time.perf_counter()
+            http.post(f"{url}/v1/chat/completions",
+                      json={"model": "mingbai", "messages": [{"role": "user", "content": q}]})
+            single.append((time.perf_counter() - t0) * 1000)
+    single = single[10:]  # the first few warm caches up
     latencies: list[float] = []
     page_latencies: list[float] = []
     errors: list[str] = []
@@ -123,6 +132,8 @@ def run(clients: int = 20, seconds: float = 60.0, url: str | None = None) -> dic
             proc.wait(timeout=30)
     wall = time.perf_counter() - t0
     return {
+        "single_p50_ms": round(statistics.median(single), 1),
+        "single_p95_ms": round(_percentile(single, 0.95), 1),
         "clients": clients, "seconds": round(wall, 1), "requests": len(latencies),
         "errors": len(errors), "error_kinds": sorted(set(errors)),
         "requests_per_s": round(len(latencies) / wall, 1),

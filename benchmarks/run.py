@@ -236,6 +236,8 @@ def write_doc(r: dict[str, Any]) -> None:
         lines += [
             f"| page HTTP 200 after `mingbai serve` starts | {load['page_ready_after_start_s']} s "
             "| <= 10 s |",
+            f"| `/v1/chat/completions` warm, one client: p50 / p95 | {load['single_p50_ms']} / "
+            f"{load['single_p95_ms']} ms | p50 <= 60 ms |",
             f"| `/v1/chat/completions`, 20 clients x {load['seconds']} s: p50 / p95 | "
             f"{load['p50_ms']} / {load['p95_ms']} ms, {load['requests_per_s']} req/s, "
             f"{load['errors']} errors | p95 <= 300 ms, no errors |",

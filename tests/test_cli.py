@@ -86,3 +86,13 @@ def test_ask_json_and_chat_end_to_end(bot, model_path: str, session_home: Path) 
     assert chat.returncode == 0, chat.stderr
     assert chat.stdout.count("明白>") == 2
     assert "花呗" in chat.stdout.split("明白>")[2]
+
+
+def test_serve_refuses_without_an_index_and_says_what_to_run(
+    tmp_path: Path, model_path: str
+) -> None:
+    env = _env(tmp_path / "empty-home", model_path)
+    out = subprocess.run([MINGBAI, "serve", "--port", "1"], env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 1
+    assert out.stderr.strip().splitlines()[-1].startswith("error: no search index found; run")
