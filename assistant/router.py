@@ -10,24 +10,16 @@ other subjects or products are out of scope, the rest go to the knowledge base.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
 from assistant.answer import Route
+from assistant.patterns import load_pattern_groups
 from retrieval.text import normalize
 
 _DIGITS = re.compile(r"\d{2,}")
 SCOPE_RULES_PATH = Path(__file__).resolve().parent / "rules" / "scope.yaml"
-
-
-def _compile(path: Path, data: dict[str, list[str]], key: str) -> tuple[re.Pattern[str], ...]:
-    try:
-        return tuple(re.compile(p, re.I) for p in data.get(key, []))
-    except re.error as exc:
-        raise ValueError(f"{path}: bad pattern under '{key}': {exc}") from exc
 
 
 @dataclass(frozen=True)
@@ -40,13 +32,7 @@ class Router:
     @classmethod
     @lru_cache(maxsize=2)
     def load(cls, path: Path = SCOPE_RULES_PATH) -> Router:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        return cls(
-            _compile(path, data, "products"),
-            _compile(path, data, "topics"),
-            _compile(path, data, "out_of_scope"),
-            _compile(path, data, "account_lookup"),
-        )
+        return cls(**load_pattern_groups(path, [f.name for f in fields(cls)]))
 
     def names_product(self, text: str) -> bool:
         return any(p.search(text) for p in self.products)

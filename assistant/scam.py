@@ -11,12 +11,11 @@ True
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
+from assistant.patterns import load_pattern_groups
 from retrieval.text import normalize
 
 SCAM_RULES_PATH = Path(__file__).resolve().parent / "rules" / "scam.yaml"
@@ -49,21 +48,7 @@ class ScamDetector:
     @classmethod
     @lru_cache(maxsize=2)
     def load(cls, path: Path = SCAM_RULES_PATH) -> ScamDetector:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-
-        def compile_all(key: str) -> tuple[re.Pattern[str], ...]:
-            try:
-                return tuple(re.compile(p, re.I) for p in data.get(key, []))
-            except re.error as exc:
-                raise ValueError(f"{path}: bad pattern under '{key}': {exc}") from exc
-
-        return cls(
-            compile_all("strong"),
-            compile_all("someone"),
-            compile_all("demand"),
-            compile_all("story"),
-            compile_all("victim"),
-        )
+        return cls(**load_pattern_groups(path, [f.name for f in fields(cls)]))
 
     def matched(self, question: str, scam_evidence: bool = False) -> str | None:
         """Why ``question`` is flagged (the rule that fired), or None.

@@ -58,3 +58,12 @@ def test_retrieval_evidence_needs_a_story() -> None:
 def test_explains_which_rule_fired() -> None:
     reason = ScamDetector.load().matched("客服让我把钱转到安全账户")
     assert reason is not None and reason.startswith("strong")
+
+
+def test_a_bad_pattern_names_file_and_group(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from assistant.patterns import load_pattern_groups
+
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("strong:\n  - '(unclosed'\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"rules.yaml: bad pattern under 'strong'"):
+        load_pattern_groups(rules, ["strong", "someone"])
