@@ -165,7 +165,7 @@ def build_components(
         report = update_index(store, loaded.entries, lock_path=settings.index_dir / "index.lock")
     else:
         check_index(store, loaded.entries)
-    search = KnowledgeSearch(store, loaded.entries, rules.search)
+    search = KnowledgeSearch(store, loaded.entries, rules.search, cache_dir=settings.index_dir)
     if composer is None:
         composer = GroundedComposer()
         if settings.llm:

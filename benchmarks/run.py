@@ -90,15 +90,17 @@ def signal_comparison(bot: Any, rows: list[Any]) -> list[dict[str, Any]]:
     variants = {
         "dense only": SearchConfig(exact_match=False, lexical_weight=0.0),
         "dense + exact question": SearchConfig(exact_match=True, lexical_weight=0.0),
-        "dense + BM25 x0.02": SearchConfig(exact_match=False, lexical_weight=0.02),
-        "dense + BM25 x0.03 (chosen)": SearchConfig(exact_match=False, lexical_weight=0.03),
+        "dense + BM25 x0.02 (chosen)": SearchConfig(exact_match=False, lexical_weight=0.02),
+        "dense + BM25 x0.03": SearchConfig(exact_match=False, lexical_weight=0.03),
         "dense + BM25 x0.05": SearchConfig(exact_match=False, lexical_weight=0.05),
         "dense + BM25 x0.10": SearchConfig(exact_match=False, lexical_weight=0.10),
-        "dense + exact + BM25 x0.03": SearchConfig(exact_match=True, lexical_weight=0.03),
+        "dense + exact + BM25 x0.02": SearchConfig(exact_match=True, lexical_weight=0.02),
     }
     out = []
     for name, cfg in variants.items():
-        search = KnowledgeSearch(base.store, entries, cfg)
+        search = KnowledgeSearch(
+            base.store, entries, cfg, cache_dir=bot.components.settings.index_dir
+        )
         ranks = []
         for row, q, hits in zip(rrows, queries, chunk_hits, strict=True):
             ranked = [h.entry_id for h in search.rank(q, hits)]
@@ -228,9 +230,7 @@ def write_doc(r: dict[str, Any]) -> None:
         f"| `mingbai index`, nothing changed | {r['index_nochange_s']:.2f} s | <= 2 s |",
         f"| serving memory (RSS after the evaluation) | {r['serving_rss_mb']:.0f} MB | <= 1.5 GB |",
     ]
-    lines.append(
-        f"| `mingbai ask` end to end (fresh process) | {r['ask_cli_s']:.2f} s | <= 8 s |"
-    )
+    lines.append(f"| `mingbai ask` end to end (fresh process) | {r['ask_cli_s']:.2f} s | <= 8 s |")
     load = r.get("load") or {}
     if load:
         lines += [

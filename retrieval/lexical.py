@@ -9,14 +9,18 @@ configuration only where the evaluation shows they help (see docs/benchmarks.md)
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from knowledge.entry import Entry
-from knowledge.lexicon import load_lexicon
+from knowledge.lexicon import LEXICON_PATH, load_lexicon
 from retrieval.text import normalize
 
 _WORD = re.compile(r"[\w\u4e00-\u9fff]+")
@@ -130,17 +134,52 @@ def stem(token: str) -> str:
     return token
 
 
+TOKENS_VERSION = "2"  # bump when tokenize() or entry_texts() change: invalidates cached tokens
+
+
+def entry_texts(e: Entry) -> tuple[str, str]:
+    """Everything lexical signals see of an entry, per language (each is normalised as its own
+    language, so English text keeps "Jiebei" while Chinese text gets "借呗")."""
+    zh = "\n".join([e.title_zh, *e.questions_zh, e.zh.text()])
+    en = "\n".join([e.title_en, *e.questions_en, e.en.text()])
+    return zh, en
+
+
+def tokenize_entries(
+    entries: Sequence[Entry], cache_dir: Path | None = None
+) -> dict[str, list[str]]:
+    """entry id -> tokens. Cached in ``cache_dir`` by content (entries, lexicon, tokenizer), so a
+    start-up with an unchanged knowledge base skips tokenising it (about a second)."""
+    digest = hashlib.sha256(f"{TOKENS_VERSION}|{LEXICON_PATH.read_bytes().hex()}".encode())
+    for e in sorted(entries, key=lambda e: e.id):
+        digest.update(f"{e.id}:{e.content_hash}".encode())
+    cache = cache_dir / f"tokens-{digest.hexdigest()[:16]}.json" if cache_dir else None
+    if cache is not None and cache.is_file():
+        try:
+            cached: dict[str, list[str]] = json.loads(cache.read_text(encoding="utf-8"))
+            return cached
+        except (OSError, ValueError):
+            pass  # unreadable: rebuild it below
+    tokens = {e.id: [t for text in entry_texts(e) for t in tokenize(text)] for e in entries}
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        for old in cache.parent.glob("tokens-*.json"):
+            old.unlink(missing_ok=True)
+        tmp = cache.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(tokens, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, cache)
+    return tokens
+
+
 class Vocabulary:
     """Every word the knowledge base uses; a query word outside it is a topic we do not cover.
 
-    >>> Vocabulary(entries).unknown("支付宝怎么交电费")
+    >>> Vocabulary(tokenize_entries(entries)).unknown("支付宝怎么交电费")
     ['电费']
     """
 
-    def __init__(self, entries: Sequence[Entry]) -> None:
-        self._words = {
-            stem(t) for e in entries for text in BM25Index.texts(e) for t in tokenize(text)
-        }
+    def __init__(self, tokens: Mapping[str, Sequence[str]]) -> None:
+        self._words = {stem(t) for words in tokens.values() for t in words}
 
     def unknown(self, query: str) -> list[str]:
         return [
@@ -167,24 +206,12 @@ class QuestionIndex:
 class BM25Index:
     """BM25 (bm25s) over one document per entry: titles, questions and answers, both languages."""
 
-    def __init__(self, entries: Sequence[Entry]) -> None:
+    def __init__(self, tokens: Mapping[str, Sequence[str]]) -> None:
         import bm25s
 
-        self.ids = [e.id for e in entries]
-        corpus = [tokenize(" ".join(self.texts(e))) for e in entries]
+        self.ids = list(tokens)
         self._bm25 = bm25s.BM25()
-        self._bm25.index(corpus, show_progress=False)
-
-    @staticmethod
-    def texts(e: Entry) -> list[str]:
-        return [
-            e.title_zh,
-            e.title_en,
-            *e.questions_zh,
-            *e.questions_en,
-            e.zh.text(),
-            e.en.text(),
-        ]
+        self._bm25.index([list(tokens[i]) for i in self.ids], show_progress=False)
 
     def scores(self, query: str) -> dict[str, float]:
         """entry id -> BM25 score scaled to [0, 1] by the best score (empty if nothing matches)."""

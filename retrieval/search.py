@@ -9,9 +9,10 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from knowledge.entry import Entry
-from retrieval.lexical import BM25Index, QuestionIndex, Vocabulary
+from retrieval.lexical import BM25Index, QuestionIndex, Vocabulary, tokenize_entries
 from retrieval.store import ChunkHit, ChunkStore
 from retrieval.text import normalize
 
@@ -51,14 +52,19 @@ class KnowledgeSearch:
     """Search over the indexed entries of one knowledge base."""
 
     def __init__(
-        self, store: ChunkStore, entries: Sequence[Entry], config: SearchConfig | None = None
+        self,
+        store: ChunkStore,
+        entries: Sequence[Entry],
+        config: SearchConfig | None = None,
+        cache_dir: Path | None = None,
     ) -> None:
         self.store = store
         self.config = config or SearchConfig()
         self.entries = {e.id: e for e in entries}
         self.questions = QuestionIndex(entries) if self.config.exact_match else None
-        self.bm25 = BM25Index(entries) if self.config.lexical_weight > 0 else None
-        self.vocabulary = Vocabulary(entries)
+        tokens = tokenize_entries(entries, cache_dir)
+        self.bm25 = BM25Index(tokens) if self.config.lexical_weight > 0 else None
+        self.vocabulary = Vocabulary(tokens)
 
     def embed(self, query: str) -> list[float]:
         return self.store.embedder.embed_query(normalize(query))

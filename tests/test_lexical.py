@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from knowledge.loader import load_knowledge
-from retrieval.lexical import BM25Index, QuestionIndex, Vocabulary, stem, tokenize
+from retrieval.lexical import (
+    BM25Index,
+    QuestionIndex,
+    Vocabulary,
+    stem,
+    tokenize,
+    tokenize_entries,
+)
 
 
 @pytest.fixture(scope="module")
@@ -20,14 +27,14 @@ def test_domain_words_stay_whole() -> None:
 
 
 def test_bm25_prefers_the_matching_entry(entries) -> None:  # type: ignore[no-untyped-def]
-    scores = BM25Index(entries).scores("网商贷和借呗有什么区别")
+    scores = BM25Index(tokenize_entries(entries)).scores("网商贷和借呗有什么区别")
     assert max(scores, key=scores.__getitem__) == "jiebei-vs-wangshangdai"
     assert max(scores.values()) == 1.0
-    assert BM25Index(entries).scores("的 了 吗") == {}
+    assert BM25Index(tokenize_entries(entries)).scores("的 了 吗") == {}
 
 
 def test_unknown_words(entries) -> None:  # type: ignore[no-untyped-def]
-    vocab = Vocabulary(entries)
+    vocab = Vocabulary(tokenize_entries(entries))
     assert vocab.unknown("支付宝怎么交电费") == ["电费"]
     assert vocab.unknown("花呗分期手续费") == []
     assert vocab.unknown("芝麻分680") == []
@@ -52,3 +59,14 @@ def test_exact_question_lookup_ignores_punctuation(entries) -> None:  # type: ig
 )
 def test_stem(word: str, root: str) -> None:
     assert stem(word) == root
+
+
+def test_entry_tokens_are_cached_by_content(entries, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    first = tokenize_entries(entries[:3], tmp_path)
+    (cache,) = tmp_path.glob("tokens-*.json")
+    assert tokenize_entries(entries[:3], tmp_path) == first == tokenize_entries(entries[:3])
+    changed = [replace(entries[0], title_en="Completely different words"), *entries[1:3]]
+    assert tokenize_entries(changed, tmp_path)[entries[0].id] != first[entries[0].id]
+    assert not cache.exists() and len(list(tmp_path.glob("tokens-*.json"))) == 1

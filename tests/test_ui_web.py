@@ -1,4 +1,5 @@
-"""ui.web: every handler driven by a fake assistant, plus one real launch read by gradio_client."""
+"""ui.web and its tabs (ui.render, ui.whatif_tab, ui.knowledge_tab): every handler driven by a fake
+assistant, plus one real launch read by gradio_client."""
 
 from __future__ import annotations
 
@@ -17,9 +18,10 @@ from matplotlib.figure import Figure
 from assistant.answer import Answer, Citation
 from assistant.composer import sources_block
 from assistant.whatif import NOTICE
+from assistant.whatif.profile import DEFAULTS, FIELDS
 from knowledge.entry import Entry, Lang
 from knowledge.loader import load_knowledge
-from ui import web
+from ui import knowledge_tab, render, web, whatif_tab
 
 ENTRIES = load_knowledge().by_id()
 XIANYU = ENTRIES["xianyu-buying-does-not-open-jiebei"]
@@ -79,13 +81,13 @@ def plain(md: str) -> str:
 # -- escaping --------------------------------------------------------------------------------
 @pytest.mark.parametrize("text", [BAD_QUESTION, "<b onmouseover=x>hi</b>", "**bold** & `code`"])
 def test_safe_text_shows_markup_as_text(text: str) -> None:
-    out = web.safe_text(text)
+    out = render.safe_text(text)
     assert "<" not in out and not re.search(r"(?<!\\)[*`\[\]()]", out)
     assert plain(out).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&") == text
 
 
 def test_safe_markdown_keeps_markdown_but_not_html() -> None:
-    assert web.safe_markdown("**a** <img src=x onerror=y>") == "**a** &lt;img src=x onerror=y>"
+    assert render.safe_markdown("**a** <img src=x onerror=y>") == "**a** &lt;img src=x onerror=y>"
 
 
 # -- chat ------------------------------------------------------------------------------------
@@ -162,7 +164,7 @@ def test_ask_markdown_has_sources_and_rejects_empty_questions() -> None:
 
 # -- what-if ---------------------------------------------------------------------------------
 def view(change: tuple[str, Any] = ("", None), **profile: Any) -> tuple[Any, ...]:
-    return web.whatif_view({**web.DEFAULTS, **profile}, [change])
+    return whatif_tab.whatif_view({**DEFAULTS, **profile}, [change])
 
 
 def test_whatif_view_gives_ranges_reasons_suggestion_and_chart() -> None:
@@ -177,7 +179,7 @@ def test_whatif_view_gives_ranges_reasons_suggestion_and_chart() -> None:
 
 
 def test_whatif_json_and_its_notice() -> None:
-    data = web.compute_whatif({"sesame_score": 700}, {"utilization": 0.9})
+    data = whatif_tab.compute_whatif({"sesame_score": 700}, {"utilization": 0.9})
     assert data["notice"] == NOTICE
     assert data["changed"] == {"utilization": [0.3, 0.9]}
     assert data["after"]["high"] < data["before"]["high"]
@@ -185,7 +187,7 @@ def test_whatif_json_and_its_notice() -> None:
     assert data["suggestion"]["target_band"] == "high"
     util = next(f for f in data["factors"] if f["field"] == "utilization")
     assert util["after"] < util["before"] <= util["best"]
-    assert NOTICE["zh"] in web.NOTICE_MD and NOTICE["en"] in web.NOTICE_MD
+    assert NOTICE["zh"] in whatif_tab.NOTICE_MD and NOTICE["en"] in whatif_tab.NOTICE_MD
 
 
 @pytest.mark.parametrize(
@@ -209,10 +211,10 @@ def test_invalid_whatif_value_gives_a_friendly_error(
 
 def test_form_inputs_map_to_profile_and_changes() -> None:
     """The flat Gradio inputs: 8 profile values, "income unknown", then change pairs."""
-    values = [700 if f == "sesame_score" else web.DEFAULTS[f] or 0 for f in web.FIELDS]
-    rows = ["overdue_12m", 2] + ["", 0] * (web.CHANGE_ROWS - 1)
-    unknown = web.whatif_form(*values, True, *rows)
-    known = web.whatif_form(*values, False, *rows)
+    values = [700 if f == "sesame_score" else DEFAULTS[f] or 0 for f in FIELDS]
+    rows = ["overdue_12m", 2] + ["", 0] * (whatif_tab.CHANGE_ROWS - 1)
+    unknown = whatif_tab.whatif_form(*values, True, *rows)
+    known = whatif_tab.whatif_form(*values, False, *rows)
     assert unknown[0] == known[0] == ""
     assert "月收入¥0" in known[3]  # 0 is a known (lowest) income, not "unknown"
     assert "没有提供月收入" in unknown[3] or "Income not given" in unknown[3]
@@ -222,34 +224,34 @@ def test_form_inputs_map_to_profile_and_changes() -> None:
 
 # -- knowledge -------------------------------------------------------------------------------
 def test_browse_lists_every_entry() -> None:
-    table = web.browse_table(FakeAssistant())
-    assert list(table.columns) == web.BROWSE_COLUMNS
+    table = knowledge_tab.browse_table(FakeAssistant())
+    assert list(table.columns) == knowledge_tab.BROWSE_COLUMNS
     assert list(table["id"]) == sorted([XIANYU.id, SCAM.id])
     assert XIANYU.reviewed.isoformat() in set(table["审核于 Reviewed"])
 
 
 def test_search_shows_title_verdict_sources_reviewed() -> None:
-    status, table = web.search_knowledge(FakeAssistant(), "seed")
+    status, table = knowledge_tab.search_knowledge(FakeAssistant(), "seed")
     assert "1 found" in status and isinstance(table, pd.DataFrame)
     row = table.iloc[0].tolist()
     assert row == [XIANYU.id, XIANYU.title_zh, XIANYU.zh.verdict, "；".join(XIANYU.sources),
                    XIANYU.reviewed.isoformat()]
-    assert web.search_knowledge(FakeAssistant(), "nothing-like-this")[1].empty
-    assert web.search_knowledge(FakeAssistant(), "  ")[1].empty
+    assert knowledge_tab.search_knowledge(FakeAssistant(), "nothing-like-this")[1].empty
+    assert knowledge_tab.search_knowledge(FakeAssistant(), "  ")[1].empty
 
 
 def test_view_entry_in_both_languages_with_sources() -> None:
-    md = web.view_entry(FakeAssistant(), XIANYU.id)
+    md = knowledge_tab.view_entry(FakeAssistant(), XIANYU.id)
     for text in (XIANYU.title_zh, XIANYU.title_en, XIANYU.zh.verdict, XIANYU.en.verdict,
                  XIANYU.sources[0], XIANYU.reviewed.isoformat()):
         assert text in md
-    assert "Choose" in web.view_entry(FakeAssistant(), None)
-    assert "&lt;x&gt;" in web.view_entry(FakeAssistant(), "<x>")
+    assert "Choose" in knowledge_tab.view_entry(FakeAssistant(), None)
+    assert "&lt;x&gt;" in knowledge_tab.view_entry(FakeAssistant(), "<x>")
 
 
 def test_clicking_a_row_selects_its_entry() -> None:
     evt = SimpleNamespace(row_value=[SCAM.id, "title", "..."])
-    assert web.selected_id(evt) == SCAM.id  # type: ignore[arg-type]
+    assert knowledge_tab.selected_id(evt) == SCAM.id  # type: ignore[arg-type]
 
 
 # -- the page --------------------------------------------------------------------------------
