@@ -12,6 +12,7 @@ from assistant.answer import Answer, Citation, Route
 from assistant.composer import ComposeInput, abstain_text, sources_block
 from assistant.factory import Components, build_components
 from assistant.followup import resolve_followup
+from assistant.injection import strip_injection
 from assistant.privacy import mask_personal_data
 from assistant.scam import WARNING as SCAM_WARNING
 from assistant.settings import Settings, get_settings
@@ -93,6 +94,7 @@ class Assistant:
         text = strip_control(question).strip()
         if not text:
             raise ValueError("question is empty: ask something, e.g. '在闲鱼买东西会开通借呗吗?'")
+        text = strip_injection(text) or text  # injected instructions change no decision
         notes: list[str] = []
         limit = self.components.rules.max_question_chars
         if len(text) > limit:

@@ -30,6 +30,7 @@ from assistant.eval_files import (
     EvalFileError,
     EvalRow,
     LoadedRows,
+    Records,
     load_rows,
 )
 from assistant.eval_metrics import K_MAX, recall_at_k, retrieval_metrics
@@ -38,8 +39,8 @@ from assistant.privacy import mask_personal_data
 __all__ = [  # the file loading and retrieval metrics are re-exported from their own modules
     "FAILURE_BUCKETS", "FORMATS", "HIGHER_IS_BETTER", "KNOWN_COLUMNS", "K_MAX", "LIST_COLUMNS",
     "LOWER_IS_BETTER", "METRICS", "Asker", "BadRow", "Check", "EvalFileError", "EvalRow",
-    "EvalRun", "LoadedRows", "RowResult", "check_row", "evaluate", "load_rows", "recall_at_k",
-    "retrieval_metrics", "summarize",
+    "EvalRun", "LoadedRows", "Records", "RowResult", "check_row", "evaluate", "load_rows",
+    "recall_at_k", "retrieval_metrics", "summarize",
 ]  # fmt: skip
 
 HIGHER_IS_BETTER = (

@@ -41,10 +41,18 @@ def _mask_id(m: re.Match[str]) -> str:
 
 def _mask_card(m: re.Match[str]) -> str:
     raw = m.group(1)
-    digits = re.sub(r"\D", "", raw)
-    if not 16 <= len(digits) <= 19 or not luhn_ok(digits):
-        return raw
-    return digits[:4] + "*" * (len(digits) - 8) + digits[-4:]
+    # The run may join a card to a neighbouring number ("卡号6222… 3月", "第1 6222…"): try
+    # spans of whole digit groups, longest first (separators are one character each).
+    groups = re.split(r"[ -]", raw)
+    for size in range(len(groups), 0, -1):
+        for i in range(len(groups) - size + 1):
+            digits = "".join(groups[i : i + size])
+            if 16 <= len(digits) <= 19 and luhn_ok(digits):
+                start = sum(len(g) + 1 for g in groups[:i])
+                end = start + sum(len(g) + 1 for g in groups[i : i + size]) - 1
+                masked = digits[:4] + "*" * (len(digits) - 8) + digits[-4:]
+                return raw[:start] + masked + raw[end:]
+    return raw
 
 
 def mask_personal_data(text: str) -> str:

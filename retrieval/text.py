@@ -20,7 +20,10 @@ from knowledge.lexicon import load_lexicon
 Lang = Literal["zh", "en"]
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
+# Lone surrogates (\ud800-\udfff) arrive through JSON escapes and cannot be encoded: dropped.
+_CONTROL = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ud800-\udfff]"
+)
 _SPACES = re.compile(r"[ \t\r\n\u3000]+")
 
 
