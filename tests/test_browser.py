@@ -58,6 +58,11 @@ def _ask(page: Any, question: str) -> Any:
     return bot
 
 
+def test_all_tabs_are_there(page: Any) -> None:
+    for name in ("问答 Chat", "额度模拟 What-if", "知识库 Knowledge", "评测 Evaluation"):
+        assert page.get_by_role("tab", name=name).count() == 1, name
+
+
 def test_chat_answer_shows_its_sources(page: Any) -> None:
     bot = _ask(page, "在闲鱼买东西会开通借呗吗?")
     assert "不会" in bot.inner_text()
@@ -92,4 +97,7 @@ def test_what_if_range_changes_with_an_input(page: Any) -> None:
     )
     assert before.inner_text() != initial and "¥" in before.inner_text()
     assert "教育" in page.locator("body").inner_text()  # the notice is always visible
+    page.wait_for_function(  # let every pending update settle before the screenshot
+        "() => !document.body.innerText.includes('processing |')", timeout=30_000
+    )
     page.screenshot(path=str(ARTIFACTS / "browser-whatif.png"), full_page=True)
