@@ -20,19 +20,23 @@ from bisect import bisect_left, bisect_right
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
+from assistant.patterns import load_pattern_groups
 
 INJECTION_RULES_PATH = Path(__file__).resolve().parent / "rules" / "injection.yaml"
-_SENTENCE_END = re.compile(r"[。！？!?；;\n]|\.(?=\s|$)")
+# Sentence ends: punctuation, a line break, spaces next to Chinese ("忽略…规则 花呗是什么"), and
+# both sides of a chat-template tag ("花呗是什么 </system> …", "[INST] … [/INST] 花呗是什么").
+_TAG = r"</?\s*(?:system|assistant|instructions?)\s*>|\[/?INST\]|<\|im_(?:start|end)\|>"
+_SENTENCE_END = re.compile(
+    rf"(?i:(?={_TAG})|{_TAG})"
+    r"|[。！？!?；;\n]|\.(?=\s|$)|(?<=[\u3400-\u9fff])[ \t\u3000]+|[ \t\u3000]+(?=[\u3400-\u9fff])"
+)
+
+_LEADING_PUNCT = re.compile(r"^[\s。！？!?；;.,，、]+")
 
 
 @lru_cache(maxsize=2)
 def _markers(path: Path = INJECTION_RULES_PATH) -> tuple[re.Pattern[str], ...]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    try:
-        return tuple(re.compile(p, re.I | re.M) for p in data.get("markers", []))
-    except re.error as exc:
-        raise ValueError(f"{path}: bad pattern under 'markers': {exc}") from exc
+    return load_pattern_groups(path, ["markers"], re.I | re.M)["markers"]
 
 
 def strip_injection(text: str) -> str:
@@ -40,12 +44,11 @@ def strip_injection(text: str) -> str:
     found = [m.span() for p in _markers() for m in p.finditer(text)]
     if not found:
         return text
-    bounds = [m.span() for m in _SENTENCE_END.finditer(text)]
-    starts, ends = [b[0] for b in bounds], [b[1] for b in bounds]
+    ends = [m.end() for m in _SENTENCE_END.finditer(text)]
     spans = []
     for start, end in found:  # widen each marker to its sentence, closing punctuation included
-        i = bisect_right(ends, start)
-        j = bisect_left(starts, end)
+        i = bisect_right(ends, start)  # the last sentence end before the marker
+        j = bisect_left(ends, end)  # the first one after it (or the marker itself: [/INST])
         spans.append((ends[i - 1] if i else 0, ends[j] if j < len(ends) else len(text)))
     kept, at = [], 0
     for begin, end in sorted(spans):
@@ -53,4 +56,4 @@ def strip_injection(text: str) -> str:
             kept.append(text[at:begin])
         at = max(at, end)
     kept.append(text[at:])
-    return "".join(kept).strip()
+    return _LEADING_PUNCT.sub("", "".join(kept)).strip()

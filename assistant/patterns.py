@@ -16,13 +16,15 @@ import yaml
 Patterns = tuple[re.Pattern[str], ...]
 
 
-def load_pattern_groups(path: Path, groups: Sequence[str]) -> dict[str, Patterns]:
-    """Compile each group (a YAML list of regexes, case-insensitive); errors name file and group."""
+def load_pattern_groups(
+    path: Path, groups: Sequence[str], flags: int = re.I
+) -> dict[str, Patterns]:
+    """Compile each group (a YAML list of regexes); errors name the file and the group."""
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     compiled: dict[str, Patterns] = {}
     for group in groups:
         try:
-            compiled[group] = tuple(re.compile(p, re.I) for p in data.get(group) or [])
+            compiled[group] = tuple(re.compile(p, flags) for p in data.get(group) or [])
         except re.error as exc:
             raise ValueError(f"{path}: bad pattern under '{group}': {exc}") from exc
     return compiled
