@@ -209,6 +209,7 @@ class BM25Index:
     def __init__(self, tokens: Mapping[str, Sequence[str]]) -> None:
         import bm25s
 
+        logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs each build at DEBUG
         self.ids = list(tokens)
         self._bm25 = bm25s.BM25()
         self._bm25.index([list(tokens[i]) for i in self.ids], show_progress=False)
