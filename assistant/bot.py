@@ -37,7 +37,6 @@ class _Pending:
     lang: Lang
     route: Route
     query: str
-    t0: float
     vector: list[float] | None = None
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -130,7 +129,7 @@ class Assistant:
         text, notes = self._clean(question)
         route: Route = self.components.router.route(text)
         query = resolve_followup(text, history) if route == "knowledge" else text
-        p = _Pending(text, notes, detect_language(text), route, query, t0)
+        p = _Pending(text, notes, detect_language(text), route, query)
         p.timings["route_ms"] = (time.perf_counter() - t0) * 1000
         return p
 
