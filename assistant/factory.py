@@ -18,9 +18,10 @@ from assistant.scam import ScamDetector
 from assistant.settings import DEFAULT_MODEL, Settings, apply_offline_env, get_settings
 from knowledge.entry import Entry
 from knowledge.loader import EntryError, load_knowledge
-from retrieval.embeddings import Embedder, SentenceTransformerEmbedder
+from retrieval.embeddings import Embedder, make_embedder
 from retrieval.errors import IndexNotReadyError, ModelNotReadyError
 from retrieval.indexer import IndexReport, index_lock, plan, update_index
+from retrieval.lexical import warm_up as warm_lexical
 from retrieval.search import KnowledgeSearch, SearchConfig
 from retrieval.store import ChunkStore, StoreLocation
 
@@ -40,6 +41,7 @@ class AnsweringRules:
     second_entry_margin: float
     max_points: int
     max_question_chars: int
+    query_max_tokens: int
     scam_fallback_entry: str
     search: SearchConfig = field(default_factory=SearchConfig)
 
@@ -103,7 +105,7 @@ def build_index(
     loaded = load_knowledge(knowledge_dir)
     model_path = ensure_model(settings, progress)
     with index_lock(settings.index_dir / "index.lock", wait_seconds):
-        store = open_store(settings, SentenceTransformerEmbedder(model_path))
+        store = open_store(settings, make_embedder(model_path, settings.embed_backend))
         report = update_index(
             store, loaded.entries, lock_path=None, progress=progress, on_batch=on_batch
         )
@@ -153,11 +155,18 @@ def build_components(
                 f"the embedding model is missing at {model_path}; run `mingbai models build` "
                 "(or `make run`)"
             )
-        embedder = SentenceTransformerEmbedder(model_path)
+        embedder = make_embedder(
+            model_path, settings.embed_backend, query_max_tokens=rules.query_max_tokens
+        )
     if warm:
-        # Importing sentence-transformers and loading the model take most of the start-up; do it
-        # in the background while the store opens and the index is checked. The first question
-        # waits for it (the embedder's load is locked), so no answer is ever given without it.
+        # numpy's first import is not safe from two threads at once (the warm-up thread and the
+        # store's chromadb import here): a half-initialised module breaks the second. Import it
+        # here, first.
+        import numpy  # noqa: F401
+
+        # Loading the model takes most of the start-up; do it in the background while the store
+        # opens and the index is checked. The first question waits for it (the embedder's load
+        # is locked), so no answer is ever given without it.
         threading.Thread(target=_warm_up, args=(embedder,), daemon=True, name="warm-up").start()
     store = open_store(settings, embedder)
     report = None
@@ -166,6 +175,8 @@ def build_components(
     else:
         check_index(store, loaded.entries)
     search = KnowledgeSearch(store, loaded.entries, rules.search, cache_dir=settings.index_dir)
+    if warm:
+        threading.Thread(target=warm_lexical, daemon=True, name="warm-up-lexical").start()
     if composer is None:
         composer = GroundedComposer()
         if settings.llm:

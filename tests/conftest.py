@@ -95,9 +95,23 @@ def model_path() -> str:
 
 @pytest.fixture(scope="session")
 def real_embedder(model_path: str):  # type: ignore[no-untyped-def]
+    """The embedder production uses for this model (ONNX Runtime; see make_embedder)."""
+    from assistant.factory import load_answering_rules
+    from retrieval.embeddings import make_embedder
+
+    emb = make_embedder(model_path, query_max_tokens=load_answering_rules().query_max_tokens)
+    emb.load()  # type: ignore[attr-defined]
+    return emb
+
+
+@pytest.fixture(scope="session")
+def torch_embedder(model_path: str):  # type: ignore[no-untyped-def]
+    """The same model through sentence-transformers on torch (the fallback backend)."""
+    from assistant.factory import load_answering_rules
     from retrieval.embeddings import SentenceTransformerEmbedder
 
-    emb = SentenceTransformerEmbedder(model_path)
+    rules = load_answering_rules()
+    emb = SentenceTransformerEmbedder(model_path, query_max_tokens=rules.query_max_tokens)
     emb.load()
     return emb
 

@@ -1,4 +1,5 @@
-"""retrieval.embeddings: the LangChain standard suites on the real model, plus our additions."""
+"""retrieval.embeddings: the LangChain standard suites on the real model (both backends), plus
+our additions. ONNX-specific behaviour is in test_onnx_embedder.py."""
 
 from __future__ import annotations
 
@@ -6,11 +7,13 @@ import math
 from pathlib import Path
 
 import pytest
+from langchain_core.embeddings import Embeddings
 from langchain_tests.integration_tests import EmbeddingsIntegrationTests
 from langchain_tests.unit_tests import EmbeddingsUnitTests
 
 from retrieval.embeddings import SentenceTransformerEmbedder, model_fingerprint
 from retrieval.errors import ModelNotReadyError
+from retrieval.onnx_embedder import OnnxEmbedder
 
 pytestmark = pytest.mark.slow
 
@@ -39,19 +42,38 @@ class TestStandardIntegration(_Params, EmbeddingsIntegrationTests):
     pass
 
 
-def test_vectors_are_unit_length_and_prefixed(real_embedder: SentenceTransformerEmbedder) -> None:
-    q = real_embedder.embed_query("借呗是什么")
-    d = real_embedder.embed_documents(["借呗是什么"])[0]
+class _OnnxParams(_Params):
+    @property
+    def embeddings_class(self) -> type[OnnxEmbedder]:  # type: ignore[override]
+        return OnnxEmbedder
+
+
+class TestOnnxStandardUnit(_OnnxParams, EmbeddingsUnitTests):
+    pass
+
+
+class TestOnnxStandardIntegration(_OnnxParams, EmbeddingsIntegrationTests):
+    pass
+
+
+@pytest.fixture(params=["onnx", "torch"])
+def any_embedder(request: pytest.FixtureRequest) -> Embeddings:
+    name = "real_embedder" if request.param == "onnx" else "torch_embedder"
+    emb: Embeddings = request.getfixturevalue(name)
+    return emb
+
+
+def test_vectors_are_unit_length_and_prefixed(any_embedder: Embeddings) -> None:
+    q = any_embedder.embed_query("借呗是什么")
+    d = any_embedder.embed_documents(["借呗是什么"])[0]
     assert len(q) == 384
     assert math.isclose(math.fsum(x * x for x in q), 1.0, rel_tol=1e-4)
     # "query: " and "passage: " prefixes make the two vectors differ slightly
     assert 0.9 < sum(a * b for a, b in zip(q, d, strict=True)) < 0.9999
 
 
-def test_chinese_paraphrases_are_closer_than_unrelated_text(
-    real_embedder: SentenceTransformerEmbedder,
-) -> None:
-    a, b, c = real_embedder.embed_documents(
+def test_chinese_paraphrases_are_closer_than_unrelated_text(any_embedder: Embeddings) -> None:
+    a, b, c = any_embedder.embed_documents(
         ["花呗怎么提前还款", "花唄可以提早還嗎", "今天天气很好"]
     )
     same = sum(x * y for x, y in zip(a, b, strict=True))

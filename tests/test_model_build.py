@@ -131,6 +131,10 @@ def test_build_writes_a_complete_stamp(built: tuple[Path, list[str], float]) -> 
     verify = stamp["verify"]
     assert verify["min_cosine"] >= mb.MIN_COSINE
     assert verify["token_match"] == verify["checked"] == 2 * len(mb.VERIFY_TEXTS)
+    assert "onnx/model.onnx" in stamp["files"]
+    assert stamp["onnx"]["min_cosine"] >= 0.99999
+    assert stamp["onnx"]["checked"] == 2 * len(mb.VERIFY_TEXTS)
+    assert any("ONNX verified" in m for m in messages)
     assert messages and messages[-1].startswith("model ready")
     assert mb.model_is_built(dest)
     assert mb.model_is_built(dest, check_files=True)

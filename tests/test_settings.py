@@ -41,3 +41,11 @@ def test_hub_ids_pass_through() -> None:
 def test_bad_llm_setting_says_how_to_fix() -> None:
     with pytest.raises(ConfigError, match="openai:gpt-4o-mini"):
         Settings.from_env({"MINGBAI_HOME": "/tmp/x", "MINGBAI_LLM": "gpt4"})
+
+
+def test_embed_backend_defaults_to_auto_and_rejects_unknown_values() -> None:
+    assert Settings.from_env({"MINGBAI_HOME": "/tmp/x"}).embed_backend == "auto"
+    env = {"MINGBAI_HOME": "/tmp/x", "MINGBAI_EMBED_BACKEND": " Torch "}
+    assert Settings.from_env(env).embed_backend == "torch"
+    with pytest.raises(ConfigError, match=r"MINGBAI_EMBED_BACKEND='gpu'.*auto, onnx, torch"):
+        Settings.from_env({"MINGBAI_HOME": "/tmp/x", "MINGBAI_EMBED_BACKEND": "gpu"})
