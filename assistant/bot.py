@@ -37,7 +37,7 @@ class _Pending:
     lang: Lang
     route: Route
     query: str
-    vector: list[float] | None = None
+    result: SearchResult | None = None  # set by ask_many's batched search
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -116,11 +116,13 @@ class Assistant:
         pending = [self._prepare(q, h) for q, h in zip(questions, histories, strict=True)]
         searching = [p for p in pending if p.route == "knowledge"]
         if searching:
+            search = self.components.search
             t0 = time.perf_counter()
-            vectors = self.components.search.embed_many([p.query for p in searching])
+            vectors = search.embed_many([p.query for p in searching])
             share = (time.perf_counter() - t0) * 1000 / len(searching)
-            for p, vector in zip(searching, vectors, strict=True):
-                p.vector = vector
+            results = search.search_many([p.query for p in searching], vectors, k=10)
+            for p, result in zip(searching, results, strict=True):
+                p.result = result
                 p.timings["embed_ms"] = share
         return [self._finish(p) for p in pending]
 
@@ -147,7 +149,7 @@ class Assistant:
             scam = self._scam_warning(text, lang, None)
             answer_text, abstained = abstain_text(lang, True, scam), True
         else:
-            result = c.search.search(p.query, k=10, vector=p.vector)
+            result = p.result or c.search.search(p.query, k=10)
             p.timings.update({k: v for k, v in result.timings.items() if k != "embed_ms"})
             retrieved = tuple((h.entry_id, round(h.score, 4)) for h in result.hits)
             scam = self._scam_warning(text, lang, result.top)

@@ -78,19 +78,33 @@ class KnowledgeSearch:
         return [self.store.embedder.embed_query(t) for t in texts]
 
     def search(self, query: str, k: int = 5, vector: Sequence[float] | None = None) -> SearchResult:
-        timings: dict[str, float] = {}
         t0 = time.perf_counter()
         if vector is None:
             vector = self.embed(query)
-        t1 = time.perf_counter()
-        timings["embed_ms"] = (t1 - t0) * 1000
-        chunk_hits = self.store.query(vector, self.config.n_chunks)
-        t2 = time.perf_counter()
-        timings["store_ms"] = (t2 - t1) * 1000
-        hits = self.rank(query, chunk_hits)[:k]
-        unknown = self.vocabulary.unknown(query)
-        timings["rank_ms"] = (time.perf_counter() - t2) * 1000
-        return SearchResult(hits, timings, unknown)
+        embed_ms = (time.perf_counter() - t0) * 1000
+        result = self.search_many([query], [vector], k)[0]
+        result.timings["embed_ms"] = embed_ms
+        return result
+
+    def search_many(
+        self, queries: Sequence[str], vectors: Sequence[Sequence[float]], k: int = 5
+    ) -> list[SearchResult]:
+        """Search many embedded queries with one store call (``vectors[i]`` is ``queries[i]``'s)."""
+        if len(queries) != len(vectors):
+            raise ValueError(f"{len(queries)} queries but {len(vectors)} vectors")
+        t0 = time.perf_counter()
+        chunk_hits = self.store.query_many(vectors, self.config.n_chunks)
+        store_ms = (time.perf_counter() - t0) * 1000 / max(1, len(queries))
+        results = []
+        for query, hits in zip(queries, chunk_hits, strict=True):
+            t1 = time.perf_counter()
+            ranked = self.rank(query, hits)[:k]
+            unknown = self.vocabulary.unknown(query)
+            rank_ms = (time.perf_counter() - t1) * 1000
+            results.append(
+                SearchResult(ranked, {"store_ms": store_ms, "rank_ms": rank_ms}, unknown)
+            )
+        return results
 
     def rank(self, query: str, chunk_hits: Sequence[ChunkHit]) -> list[EntryHit]:
         dense: dict[str, float] = {}
