@@ -4,6 +4,9 @@ Masked text is what the rest of the system sees: it is never echoed, logged or e
 
 >>> mask_personal_data("我身份证11010519491231002X，手机13812345678")
 '我身份证110105********002X，手机138****5678'
+
+Full-width digits (１３８…, as Chinese input methods type them) are read as ASCII digits first, so
+they are masked too; the rest of the system normalises them the same way (NFKC).
 """
 
 from __future__ import annotations
@@ -12,9 +15,13 @@ import re
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
-_ID_RE = re.compile(r"(?<![0-9])([1-9]\d{16}[0-9Xx])(?![0-9A-Za-z])")
-_CARD_RE = re.compile(r"(?<![0-9])(\d(?:[ -]?\d){15,18})(?![0-9])")
-_MOBILE_RE = re.compile(r"(?<![0-9])(?:\+?86[ -]?)?(1[3-9]\d)[ -]?(\d{4})[ -]?(\d{4})(?![0-9])")
+# Digits are ASCII here (re.ASCII): other scripts' digits are not phone or card numbers.
+_ID_RE = re.compile(r"(?<![0-9])([1-9]\d{16}[0-9Xx])(?![0-9])", re.ASCII)
+_CARD_RE = re.compile(r"(?<![0-9])(\d(?:[ -]?\d){15,18})(?![0-9])", re.ASCII)
+_MOBILE_RE = re.compile(
+    r"(?<![0-9])(?:\+?86[ -]?)?(1[3-9]\d)[ -]?(\d{4})[ -]?(\d{4})(?![0-9])", re.ASCII
+)
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９Ｘｘ＋－　", "0123456789Xx+- ")
 
 
 def is_valid_id_card(number: str) -> bool:
@@ -56,11 +63,14 @@ def _mask_card(m: re.Match[str]) -> str:
 
 
 def mask_personal_data(text: str) -> str:
-    """Replace ID-card, bank-card and mobile numbers by masked forms; other text is unchanged."""
+    """Replace ID-card, bank-card and mobile numbers by masked forms; other text is unchanged
+    (except full-width digits, which come back as ASCII digits)."""
+    text = text.translate(_FULL_WIDTH)
     text = _ID_RE.sub(_mask_id, text)
     text = _CARD_RE.sub(_mask_card, text)
     return _MOBILE_RE.sub(lambda m: f"{m.group(1)}****{m.group(3)}", text)
 
 
 def contains_personal_data(text: str) -> bool:
-    return mask_personal_data(text) != text
+    ascii_digits = text.translate(_FULL_WIDTH)
+    return mask_personal_data(ascii_digits) != ascii_digits

@@ -288,13 +288,20 @@ def personal_numbers() -> st.SearchStrategy[str]:
     return st.one_of(id_cards(), mobiles(), bank_cards())
 
 
+FULL_WIDTH_DIGITS = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
+
+
 def personal_texts() -> st.SearchStrategy[tuple[str, str]]:
-    """(text, number): a personal number in random text, set off by a non-digit separator."""
-    sep = st.sampled_from((" ", "，", "：", "\n", "号码", "是", ": ", "（", "）", "#", "\u3000"))
+    """(text, number): a personal number in random text, set off by a non-digit separator;
+    sometimes typed in full-width digits (Chinese input methods), sometimes next to letters."""
+    sep = st.sampled_from((" ", "，", "：", "\n", "号码", "是", ": ", "（", "）", "#", "\u3000",
+                           "abc", "ID", "x"))
     around = st.one_of(short_text(40), st.sampled_from(ORDINARY_QUESTIONS), mixed_text())
+    typed = st.builds(lambda n, wide: n.translate(FULL_WIDTH_DIGITS) if wide else n,
+                      personal_numbers(), st.booleans())
     return st.builds(
         lambda a, s1, n, s2, b: (f"{a}{s1}{n}{s2}{b}", n),
-        around, sep, personal_numbers(), sep, around,
+        around, sep, typed, sep, around,
     )
 
 
@@ -585,8 +592,10 @@ def check_ask_error(question: Any, exc: BaseException) -> None:
 
 
 def check_not_leaked(number: str, *texts: str) -> None:
+    ascii_form = unicodedata.normalize("NFKC", number)
     for text in texts:
-        expect(number not in text, f"personal number {number} appears in {text[:200]!r}")
+        for form in {number, ascii_form, ascii_form.translate(FULL_WIDTH_DIGITS)}:
+            expect(form not in text, f"personal number {form} appears in {text[:200]!r}")
 
 
 def check_whatif(text: str, lang: str, reply: Any) -> None:

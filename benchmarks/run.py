@@ -166,6 +166,7 @@ def main() -> None:
 
     # -- warm answering -----------------------------------------------------------------------
     bot = Assistant(Settings.from_env())
+    results["machine"] += f", embeddings: {type(bot.components.search.store.embedder).__name__}"
     rows = eval_rows()
     knowledge_qs = [r.question for r in rows if r.expect_route == "knowledge" and not r.history]
     search = bot.components.search
@@ -199,11 +200,13 @@ def main() -> None:
 
     from benchmarks.bench_eval import run as eval_bench
     from benchmarks.bench_whatif import run as whatif_bench
+    from benchmarks.fuzz import run as fuzz_bench
     from benchmarks.load import run as load_bench
 
     results["whatif"] = whatif_bench()
     results["eval_bench"] = eval_bench(repeats=1)
     results["load"] = load_bench(clients=20, seconds=60)
+    results["fuzz"] = fuzz_bench(5000)
 
     print(json.dumps(results, indent=2, ensure_ascii=False))
     write_doc(results)
@@ -253,6 +256,17 @@ def write_doc(r: dict[str, Any]) -> None:
             f"| evaluation report for 1,000 questions | {ev['report_bytes'] / 1e6:.2f} MB "
             "| < 5 MB |",
         ]
+    fz = r.get("fuzz") or {}
+    if fz:
+        worst = max(v["max_ms"] for v in fz["surfaces"].values())
+        per = ", ".join(
+            f"{k} p95 {v['p95_ms']:.0f} ms" for k, v in fz["surfaces"].items()
+        )
+        lines.append(
+            f"| fuzz: {fz['inputs']} hostile inputs (`benchmarks/fuzz.py`), per request | "
+            f"{per}; max {worst:.0f} ms; {fz['over_200ms']} over 200 ms; "
+            f"{fz['violations']} violations | each <= 200 ms, none |"
+        )
     if "whatif_answer_p50_ms" in r:
         lines.append(f"| what-if chat answer p50 | {r['whatif_answer_p50_ms']:.1f} ms | <= 30 ms |")
     w = r.get("whatif") or {}

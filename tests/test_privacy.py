@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.privacy import is_valid_id_card, luhn_ok, mask_personal_data
+from assistant.privacy import (
+    contains_personal_data,
+    is_valid_id_card,
+    luhn_ok,
+    mask_personal_data,
+)
 
 
 @pytest.mark.parametrize(
@@ -16,6 +21,14 @@ from assistant.privacy import is_valid_id_card, luhn_ok, mask_personal_data
         ("call +86 138-1234-5678", "call 138****5678"),
         ("卡号6222020200000000006", "卡号6222***********0006"),
         ("card 4111 1111 1111 1111 ok", "card 4111********1111 ok"),
+        # full-width digits, as Chinese input methods type them
+        ("手机１３８１２３４５６７８", "手机138****5678"),
+        ("身份证１１０１０５１９４９１２３１００２Ｘ", "身份证110105********002X"),
+        ("卡号６２２２０２０２００００００００００６", "卡号6222***********0006"),
+        # an ID number directly followed by letters or preceded by them
+        ("11010519491231002Xabc", "110105********002Xabc"),
+        ("ID11010519491231002X", "ID110105********002X"),
+        ("身份证110105194912310021是", "身份证110105194912310021是"),  # bad checksum
     ],
 )
 def test_masks_personal_numbers(raw: str, masked: str) -> None:
@@ -40,3 +53,9 @@ def test_checksums() -> None:
     assert is_valid_id_card("11010519491231002X")
     assert not is_valid_id_card("110105194912310021")
     assert luhn_ok("4111111111111111") and not luhn_ok("4111111111111112")
+
+
+def test_contains_personal_data_ignores_harmless_full_width_digits() -> None:
+    assert not contains_personal_data("芝麻分７２０，额度２００００")
+    assert contains_personal_data("手机１３８１２３４５６７８")
+    assert not contains_personal_data("手机12812345678")
