@@ -8,23 +8,28 @@ Names are imported lazily so that ``import assistant`` stays fast (no torch, chr
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-_EXPORTS = {
-    "Assistant": "assistant.bot",
-    "Answer": "assistant.answer",
-    "Citation": "assistant.answer",
-    "Settings": "assistant.settings",
-    "MingbaiError": "assistant.errors",
-    "Profile": "assistant.whatif",
-    "LimitEstimate": "assistant.whatif",
-    "Reason": "assistant.whatif",
-    "WhatIf": "assistant.whatif",
-    "estimate_limit": "assistant.whatif",
-    "what_if": "assistant.whatif",
-    "what_it_takes": "assistant.whatif",
-}
+import lazy_loader
+
+__getattr__, __dir__, _ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "bot": ["Assistant"],
+        "answer": ["Answer", "Citation"],
+        "settings": ["Settings"],
+        "errors": ["MingbaiError"],
+        "whatif": [
+            "Profile",
+            "LimitEstimate",
+            "Reason",
+            "WhatIf",
+            "estimate_limit",
+            "what_if",
+            "what_it_takes",
+        ],
+    },
+)
 __all__ = [
     "Answer",
     "Assistant",
@@ -55,10 +60,3 @@ if TYPE_CHECKING:
         what_it_takes,
     )
 
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        value = getattr(import_module(_EXPORTS[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'assistant' has no attribute {name!r}")

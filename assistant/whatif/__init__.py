@@ -14,34 +14,32 @@ zen-engine until the first estimate.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-_EXPORTS = {
-    "Profile": "assistant.whatif.profile",
-    "ProfileError": "assistant.whatif.profile",
-    "DEFAULTS": "assistant.whatif.profile",
-    "LimitEstimate": "assistant.whatif.scorer",
-    "Reason": "assistant.whatif.scorer",
-    "WhatIf": "assistant.whatif.scorer",
-    "Plan": "assistant.whatif.scorer",
-    "PlanStep": "assistant.whatif.scorer",
-    "Explanation": "assistant.whatif.scorer",
-    "WhatIfError": "assistant.whatif.scorer",
-    "estimate_limit": "assistant.whatif.scorer",
-    "what_if": "assistant.whatif.scorer",
-    "what_it_takes": "assistant.whatif.scorer",
-    "band_names": "assistant.whatif.scorer",
-    "Slots": "assistant.whatif.slots",
-    "Relative": "assistant.whatif.slots",
-    "parse_slots": "assistant.whatif.slots",
-    "looks_like_whatif": "assistant.whatif.slots",
-    "WhatIfReply": "assistant.whatif.reply",
-    "whatif_reply": "assistant.whatif.reply",
-    "NOTICE": "assistant.whatif.reply",
-    "Simulation": "assistant.whatif.simulate",
-    "simulate": "assistant.whatif.simulate",
-}
+import lazy_loader
+
+__getattr__, __dir__, _ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "profile": ["Profile", "ProfileError", "DEFAULTS"],
+        "scorer": [
+            "LimitEstimate",
+            "Reason",
+            "WhatIf",
+            "Plan",
+            "PlanStep",
+            "Explanation",
+            "WhatIfError",
+            "estimate_limit",
+            "what_if",
+            "what_it_takes",
+            "band_names",
+        ],
+        "slots": ["Slots", "Relative", "parse_slots", "looks_like_whatif"],
+        "reply": ["WhatIfReply", "whatif_reply", "NOTICE"],
+        "simulate": ["Simulation", "simulate"],
+    },
+)
 __all__ = [
     "DEFAULTS",
     "NOTICE",
@@ -87,14 +85,3 @@ if TYPE_CHECKING:
     from assistant.whatif.simulate import Simulation, simulate
     from assistant.whatif.slots import Relative, Slots, looks_like_whatif, parse_slots
 
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        value = getattr(import_module(_EXPORTS[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'assistant.whatif' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
