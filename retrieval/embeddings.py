@@ -7,7 +7,9 @@ and applies the E5 prefixes through the model's ``query``/``passage`` prompts. I
 LangChain ``Embeddings``, so LangChain components can use it directly.
 
 sentence-transformers (and torch) are imported only when the model is first used, so opening an
-index whose content did not change never pays the 5-7 s import.
+index whose content did not change never pays the 5-7 s import. Answering uses the same model on
+ONNX Runtime when the folder has been exported (:mod:`retrieval.onnx_embedder`); pick one with
+:func:`make_embedder`.
 """
 
 from __future__ import annotations
