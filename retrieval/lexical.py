@@ -14,8 +14,8 @@ import json
 import logging
 import os
 import re
+import threading
 from collections.abc import Mapping, Sequence
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -96,14 +96,27 @@ STOPWORDS = frozenset(
 )
 
 
-@lru_cache(maxsize=1)
-def _jieba() -> Any:
-    import jieba
+_JIEBA_LOCK = threading.Lock()
+_JIEBA: Any = None
 
-    jieba.setLogLevel(logging.WARNING)
-    for word in load_lexicon().all_zh_words():
-        jieba.add_word(word, freq=200000)
-    return jieba
+
+def _jieba() -> Any:
+    """jieba with our domain words, set up exactly once even when threads race for it.
+
+    Once matters: every ``add_word`` also raises jieba's total frequency, so a second round of
+    additions (two threads initialising at once) would change how everything is segmented.
+    """
+    global _JIEBA
+    if _JIEBA is None:
+        with _JIEBA_LOCK:
+            if _JIEBA is None:
+                import jieba
+
+                jieba.setLogLevel(logging.WARNING)
+                for word in load_lexicon().all_zh_words():
+                    jieba.add_word(word, freq=200000)
+                _JIEBA = jieba
+    return _JIEBA
 
 
 def tokenize(text: str) -> list[str]:

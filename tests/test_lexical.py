@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from knowledge.loader import load_knowledge
@@ -70,3 +74,23 @@ def test_entry_tokens_are_cached_by_content(entries, tmp_path) -> None:  # type:
     changed = [replace(entries[0], title_en="Completely different words"), *entries[1:3]]
     assert tokenize_entries(changed, tmp_path)[entries[0].id] != first[entries[0].id]
     assert not cache.exists() and len(list(tmp_path.glob("tokens-*.json"))) == 1
+
+
+def _jieba_total(threads: int) -> int:
+    code = (
+        "import threading, jieba\n"
+        "from retrieval.lexical import _jieba\n"
+        f"ts = [threading.Thread(target=_jieba) for _ in range({threads})]\n"
+        "[t.start() for t in ts]; [t.join() for t in ts]\n"
+        "print(jieba.dt.total)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    return int(out.stdout.strip())
+
+
+def test_domain_words_are_added_once_even_when_threads_race() -> None:
+    # each add_word raises jieba's total frequency: adding twice would change segmentation
+    assert _jieba_total(8) == _jieba_total(1)

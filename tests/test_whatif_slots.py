@@ -9,14 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from assistant.whatif.profile import FIELDS
-from assistant.whatif.slots import (
-    Relative,
-    Slots,
-    cn_to_int,
-    looks_like_whatif,
-    normalize,
-    parse_slots,
-)
+from assistant.whatif.slots import Relative, Slots, looks_like_whatif, parse_slots
 
 HALF = Relative("mul", 0.5)
 
@@ -156,26 +149,6 @@ def test_issue_positives(question: str) -> None:
 )
 def test_issue_negatives(question: str) -> None:
     assert not looks_like_whatif(question)
-
-
-@pytest.mark.parametrize(
-    ("text", "number"),
-    [("两", 2), ("十二", 12), ("二十", 20), ("三百", 300), ("六百八", 680), ("七百二十", 720),
-     ("六百零八", 608), ("一千五", 1500), ("一万二", 12000), ("两万", 20000), ("六八零", 680),
-     ("十", 10), ("一", 1), ("abc", None), ("", None)],
-)
-def test_chinese_numerals(text: str, number: int | None) -> None:
-    assert cn_to_int(text) == number
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [("６８０", "680"), ("一年半", "18个月"), ("半年", "6个月"), ("1.2万", "12000"),
-     ("8k", "8000"), ("12,000", "12000"), ("逾期两次", "逾期2次"), ("twice", "2 times"),
-     ("一下子", "一下子"), ("万一逾期", "如果逾期"), ("百分之三十", "30%")],
-)
-def test_normalize(text: str, expected: str) -> None:
-    assert normalize(text) == expected
 
 
 def test_slots_shape() -> None:
