@@ -167,7 +167,9 @@ def build_components(
         # Loading the model takes most of the start-up; do it in the background while the store
         # opens and the index is checked. The first question waits for it (the embedder's load
         # is locked), so no answer is ever given without it.
-        threading.Thread(target=_warm_up, args=(embedder,), daemon=True, name="warm-up").start()
+        # Not a daemon: a process that exits at once must let the native model load finish (a
+        # daemon thread killed inside ONNX Runtime aborts the whole process).
+        threading.Thread(target=_warm_up, args=(embedder,), name="warm-up").start()
     store = open_store(settings, embedder)
     report = None
     if build_missing:
@@ -176,7 +178,7 @@ def build_components(
         check_index(store, loaded.entries)
     search = KnowledgeSearch(store, loaded.entries, rules.search, cache_dir=settings.index_dir)
     if warm:
-        threading.Thread(target=warm_lexical, daemon=True, name="warm-up-lexical").start()
+        threading.Thread(target=warm_lexical, name="warm-up-lexical").start()
     if composer is None:
         composer = GroundedComposer()
         if settings.llm:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -59,3 +62,19 @@ def test_builds_what_is_missing_and_warns_when_stale(tmp_path: Path, caplog) -> 
     (kb / "about-mingbai.md").unlink()
     build_components(settings, knowledge_dir=kb, embedder=emb, warm=False, build_missing=False)
     assert "out of date" in caplog.text
+
+
+@pytest.mark.slow
+def test_a_process_may_exit_right_after_creating_the_assistant(
+    bot, model_path: str, session_home: Path  # type: ignore[no-untyped-def]
+) -> None:
+    """The model loads in a background thread; exiting before it finishes must be clean
+    (a daemon thread killed inside ONNX Runtime used to abort the process: exit code 134)."""
+    env = {**os.environ, "MINGBAI_HOME": str(session_home), "MINGBAI_EMBED_MODEL": model_path}
+    code = "from assistant import Assistant; Assistant(build_missing=False)"
+    for _ in range(2):
+        done = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120,
+            cwd=Path(__file__).resolve().parents[1],
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
