@@ -184,6 +184,11 @@ def make_embedder(
 
     if backend not in BACKENDS:
         raise ValueError(f"unknown embedding backend {backend!r}; use one of {', '.join(BACKENDS)}")
-    if backend == "onnx" or (backend == "auto" and has_onnx(model_path)):
+    if backend == "onnx" and not has_onnx(model_path):
+        raise ModelNotReadyError(
+            f"MINGBAI_EMBED_BACKEND=onnx but {model_path} has no onnx/model.onnx; run "
+            "`mingbai models build` (the bundled model), or use MINGBAI_EMBED_BACKEND=auto"
+        )
+    if backend in ("onnx", "auto") and has_onnx(model_path):
         return OnnxEmbedder(model_path, query_max_tokens=query_max_tokens)
     return SentenceTransformerEmbedder(model_path, query_max_tokens=query_max_tokens)

@@ -95,6 +95,8 @@ def test_make_embedder_picks_onnx_when_exported_and_torch_otherwise(
 def test_missing_onnx_file_says_what_to_run(tmp_path: Path) -> None:
     with pytest.raises(ModelNotReadyError, match=r"mingbai models build.*MINGBAI_EMBED_BACKEND"):
         OnnxEmbedder(str(tmp_path)).embed_query("借呗")
+    with pytest.raises(ModelNotReadyError, match=r"no onnx/model.onnx.*mingbai models build"):
+        make_embedder(str(tmp_path), "onnx")  # refused at start, not on the first question
 
 
 def test_unsupported_pooling_is_refused_with_the_fallback_named(
