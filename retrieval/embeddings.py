@@ -19,7 +19,7 @@ import json
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, runtime_checkable
 
 from langchain_core.embeddings import Embeddings
 
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
 E5_PROMPTS = {"query": "query: ", "passage": "passage: "}
+ModelT = TypeVar("ModelT")
 
 
 @runtime_checkable
@@ -68,7 +69,40 @@ def model_fingerprint(model_path: str) -> str:
     return digest.hexdigest()[:12]
 
 
-class SentenceTransformerEmbedder(Embeddings):
+class LazyEmbedder(Embeddings, Generic[ModelT]):
+    """What the backends share: a model folder, its fingerprint, and a thread-safe load-once.
+
+    Subclasses implement ``_load`` (called at most once) and the ``embed_*`` methods.
+    """
+
+    def __init__(self, model_path: str) -> None:
+        self.model_path = model_path
+        self._fingerprint = model_fingerprint(model_path)
+        self._model: ModelT | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def fingerprint(self) -> str:
+        return self._fingerprint
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    def load(self) -> ModelT:
+        """Load the model once (thread-safe); later calls return it at once."""
+        if self._model is not None:
+            return self._model
+        with self._lock:
+            if self._model is None:
+                self._model = self._load()
+        return self._model
+
+    def _load(self) -> ModelT:
+        raise NotImplementedError
+
+
+class SentenceTransformerEmbedder(LazyEmbedder["SentenceTransformer"]):
     """A sentence-transformers model loaded by local path (or hub id, for online users).
 
     >>> emb = SentenceTransformerEmbedder("/path/to/model")   # nothing loaded yet
@@ -84,31 +118,11 @@ class SentenceTransformerEmbedder(Embeddings):
         device: str = "cpu",
         query_max_tokens: int | None = None,
     ) -> None:
-        self.model_path = model_path
+        super().__init__(model_path)
         self.batch_size = batch_size
         self.device = device
         self.query_max_tokens = query_max_tokens
-        self._model: SentenceTransformer | None = None
-        self._lock = threading.Lock()
-        self._fingerprint = model_fingerprint(model_path)
         self._prompts: dict[str, str] = {}
-
-    @property
-    def fingerprint(self) -> str:
-        return self._fingerprint
-
-    @property
-    def loaded(self) -> bool:
-        return self._model is not None
-
-    def load(self) -> SentenceTransformer:
-        """Load the model once (thread-safe); later calls return it at once."""
-        if self._model is not None:
-            return self._model
-        with self._lock:
-            if self._model is None:
-                self._model = self._load()
-        return self._model
 
     def _load(self) -> SentenceTransformer:
         local = Path(self.model_path)

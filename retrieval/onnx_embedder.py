@@ -17,14 +17,11 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from langchain_core.embeddings import Embeddings
-
-from retrieval.embeddings import model_fingerprint
+from retrieval.embeddings import LazyEmbedder
 from retrieval.errors import ModelNotReadyError
 
 if TYPE_CHECKING:
@@ -157,7 +154,7 @@ def _read_folder_config(folder: Path) -> dict[str, Any]:
     }
 
 
-class OnnxEmbedder(Embeddings):
+class OnnxEmbedder(LazyEmbedder[_Pipeline]):
     """A sentence-transformers folder's model run by ONNX Runtime (loaded on first use).
 
     ``query_max_tokens`` caps query length (questions are short; a 2,000-character paste would
@@ -176,36 +173,19 @@ class OnnxEmbedder(Embeddings):
         threads: int | None = None,
         query_max_tokens: int | None = None,
     ) -> None:
-        self.model_path = model_path
+        super().__init__(model_path)
         self.batch_size = batch_size
         self.threads = threads or _cpu_count()
         self.query_max_tokens = query_max_tokens
-        self._fingerprint = model_fingerprint(model_path)
-        self._pipeline: _Pipeline | None = None
-        self._lock = threading.Lock()
 
-    @property
-    def fingerprint(self) -> str:
-        return self._fingerprint
-
-    @property
-    def loaded(self) -> bool:
-        return self._pipeline is not None
-
-    def load(self) -> _Pipeline:
-        """Load the session and tokenizer once (thread-safe); later calls return at once."""
-        if self._pipeline is not None:
-            return self._pipeline
-        with self._lock:
-            if self._pipeline is None:
-                folder = Path(self.model_path)
-                if not has_onnx(self.model_path) or not (folder / "tokenizer.json").is_file():
-                    raise ModelNotReadyError(
-                        f"no ONNX model at {folder / ONNX_FILE}; run `mingbai models build` "
-                        "(or `make run`), or set MINGBAI_EMBED_BACKEND=torch"
-                    )
-                self._pipeline = _Pipeline(folder, self.threads)
-        return self._pipeline
+    def _load(self) -> _Pipeline:
+        folder = Path(self.model_path)
+        if not has_onnx(self.model_path) or not (folder / "tokenizer.json").is_file():
+            raise ModelNotReadyError(
+                f"no ONNX model at {folder / ONNX_FILE}; run `mingbai models build` "
+                "(or `make run`), or set MINGBAI_EMBED_BACKEND=torch"
+            )
+        return _Pipeline(folder, self.threads)
 
     def _encode(self, texts: Sequence[str], kind: str) -> list[list[float]]:
         pipe = self.load()

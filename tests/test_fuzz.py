@@ -1,8 +1,8 @@
 """Hostile input (issue 6): property-based tests and a fuzz run over ``Assistant.ask``, the
 what-if slot parser with ``whatif_reply``, and the HTTP API in-process.
 
-The generators and invariant checks live in ``benchmarks/fuzz.py`` (shared with the latency
-benchmark). Every test is derandomized, so CI sees the same ~6,000 inputs on every run. The
+The generators (``benchmarks/fuzz_inputs.py``, ``fuzz_requests.py``) and the invariant checks
+(``fuzz_checks.py``) live in ``benchmarks/``, shared with the latency benchmark. Every test is derandomized, so CI sees the same ~6,000 inputs on every run. The
 per-request latencies of the ask and HTTP fuzzing are written to ``artifacts/fuzz-latency.json``
 and deliberately not asserted: timings belong to benchmarks, not tests.
 """
@@ -29,26 +29,30 @@ if str(ROOT) not in sys.path:  # benchmarks/ is not an installed package
 from assistant.privacy import mask_personal_data  # noqa: E402
 from assistant.whatif import looks_like_whatif, parse_slots, whatif_reply  # noqa: E402
 from assistant.whatif.profile import FIELDS  # noqa: E402
-from benchmarks.fuzz import (  # noqa: E402
-    INJECTION_AFTER,
-    INJECTION_BEFORE,
-    INJECTIONS,
-    ORDINARY_QUESTIONS,
-    STRICTLY_BLANK,
+from benchmarks.fuzz_checks import (  # noqa: E402
     check_answer,
     check_ask_error,
     check_http,
     check_not_leaked,
     check_whatif,
-    http_cases,
-    json_values,
     no_swallowed_errors,
-    personal_http_cases,
-    personal_texts,
-    questions,
     summarize,
     timed,
+)
+from benchmarks.fuzz_inputs import (  # noqa: E402
+    INJECTION_AFTER,
+    INJECTION_BEFORE,
+    INJECTIONS,
+    ORDINARY_QUESTIONS,
+    STRICTLY_BLANK,
+    personal_texts,
+    questions,
     whatif_texts,
+)
+from benchmarks.fuzz_requests import (  # noqa: E402
+    http_cases,
+    json_values,
+    personal_http_cases,
 )
 from retrieval.text import detect_language  # noqa: E402
 from ui.http_api import create_api  # noqa: E402
