@@ -57,3 +57,23 @@ def test_targets(run, metric: str, target: float) -> None:  # type: ignore[no-un
 
 def test_scam_false_alarms(run) -> None:  # type: ignore[no-untyped-def]
     assert run.summary["scam_false_alarm_rate"] <= 0.03
+
+
+@pytest.mark.parametrize("name", ["faq.jsonl", "holdout.jsonl"])
+def test_every_row_loads_and_names_real_entries(name: str) -> None:
+    from assistant.eval_files import load_rows
+    from knowledge.loader import load_knowledge
+
+    loaded = load_rows(FAQ.parent / name)
+    assert not loaded.bad and not loaded.warnings, (loaded.bad[:3], loaded.warnings[:3])
+    ids = {e.id for e in load_knowledge().entries}
+    unknown = {d for r in loaded.rows for d in r.expect_doc if d not in ids}
+    assert not unknown, unknown
+
+
+def test_the_holdout_set_is_disjoint_from_the_tuning_set() -> None:
+    def questions(name: str) -> set[str]:
+        lines = (FAQ.parent / name).read_text(encoding="utf-8").splitlines()
+        return {json.loads(line)["question"].strip() for line in lines if line.strip()}
+
+    assert not questions("faq.jsonl") & questions("holdout.jsonl")
