@@ -59,7 +59,7 @@ def test_scam_false_alarms(run) -> None:  # type: ignore[no-untyped-def]
     assert run.summary["scam_false_alarm_rate"] <= 0.03
 
 
-@pytest.mark.parametrize("name", ["faq.jsonl", "holdout.jsonl"])
+@pytest.mark.parametrize("name", ["faq.jsonl", "holdout-1.jsonl", "holdout-2.jsonl"])
 def test_every_row_loads_and_names_real_entries(name: str) -> None:
     from assistant.eval_files import load_rows
     from knowledge.loader import load_knowledge
@@ -71,9 +71,12 @@ def test_every_row_loads_and_names_real_entries(name: str) -> None:
     assert not unknown, unknown
 
 
-def test_the_holdout_set_is_disjoint_from_the_tuning_set() -> None:
+def test_the_held_out_sets_share_no_question_with_the_tuning_set() -> None:
     def questions(name: str) -> set[str]:
         lines = (FAQ.parent / name).read_text(encoding="utf-8").splitlines()
         return {json.loads(line)["question"].strip() for line in lines if line.strip()}
 
-    assert not questions("faq.jsonl") & questions("holdout.jsonl")
+    tuning = questions("faq.jsonl")
+    for name in ("holdout-1.jsonl", "holdout-2.jsonl"):
+        assert not tuning & questions(name), name
+    assert not questions("holdout-1.jsonl") & questions("holdout-2.jsonl")

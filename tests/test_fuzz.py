@@ -2,9 +2,10 @@
 what-if slot parser with ``whatif_reply``, and the HTTP API in-process.
 
 The generators (``benchmarks/fuzz_inputs.py``, ``fuzz_requests.py``) and the invariant checks
-(``fuzz_checks.py``) live in ``benchmarks/``, shared with the latency benchmark. Every test is derandomized, so CI sees the same ~6,000 inputs on every run. The
-per-request latencies of the ask and HTTP fuzzing are written to ``artifacts/fuzz-latency.json``
-and deliberately not asserted: timings belong to benchmarks, not tests.
+(``fuzz_checks.py``) live in ``benchmarks/``, shared with the latency benchmark. Every test is
+derandomized, so CI sees the same ~6,000 inputs on every run. The per-request latencies of the
+ask and HTTP fuzzing are written to ``artifacts/fuzz-latency.json`` and deliberately not
+asserted: timings belong to benchmarks, not tests.
 """
 
 from __future__ import annotations
