@@ -16,6 +16,7 @@ from assistant.injection import strip_injection
 from assistant.privacy import mask_personal_data
 from assistant.scam import WARNING as SCAM_WARNING
 from assistant.settings import Settings, get_settings
+from assistant.whatif.followup import resolve_whatif_followup
 from knowledge.entry import Entry, Lang
 from retrieval.search import EntryHit, SearchResult
 from retrieval.text import detect_language, strip_control
@@ -129,8 +130,13 @@ class Assistant:
     def _prepare(self, question: str, history: History | None) -> _Pending:
         t0 = time.perf_counter()
         text, notes = self._clean(question)
-        route: Route = self.components.router.route(text)
+        router = self.components.router
+        route: Route = router.route(text)
         query = resolve_followup(text, history) if route == "knowledge" else text
+        if route != "whatif" and history:
+            merged = resolve_whatif_followup(text, history, lambda t: router.route(t) == "whatif")
+            if merged is not None:  # "要是涨到750呢" after a what-if question
+                route, query = "whatif", mask_personal_data(strip_control(merged))
         p = _Pending(text, notes, detect_language(text), route, query)
         p.timings["route_ms"] = (time.perf_counter() - t0) * 1000
         return p
@@ -144,7 +150,7 @@ class Assistant:
         scam: str | None = None
         if route == "whatif":
             scam = self._scam_warning(text, lang, None)
-            answer_text, abstained = self._whatif(text, lang), False
+            answer_text, abstained = self._whatif(p.query, lang), False
         elif route == "out_of_scope":
             scam = self._scam_warning(text, lang, None)
             answer_text, abstained = abstain_text(lang, True, scam), True

@@ -7,8 +7,8 @@
 Files: ``profile.py`` (the validated inputs and defaults), ``rules/limit.jdm.json`` (the rules),
 ``engine.py`` (loads, checks and evaluates them), ``compiled_rules.py`` (the fast runner),
 ``scorer.py`` (ranges, reasons, plans), ``slot_grammar.py`` (how numbers and changes are written),
-``slots.py`` (numbers out of questions), ``reply.py`` (the chat answer), ``cli.py``
-(``mingbai what-if``).
+``slots.py`` (numbers out of questions), ``followup.py`` ("要是涨到750呢" continues the last
+what-if), ``reply.py`` (the chat answer), ``cli.py`` (``mingbai what-if``).
 
 Names load lazily: ``looks_like_whatif`` does not import the engine, and nothing here imports
 zen-engine until the first estimate.
