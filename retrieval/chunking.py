@@ -45,6 +45,16 @@ class Chunk:
         }
 
 
+def chunk_id(entry_id: str, entry_hash: str, n: int) -> str:
+    """A chunk's id: its entry, that entry's content hash, and its position."""
+    return f"{entry_id}:{entry_hash}:{n}"
+
+
+def entry_id_of(chunk_id: str) -> str:
+    """The entry a chunk belongs to, read back from its id (entry ids may contain ':')."""
+    return chunk_id.rsplit(":", 2)[0]
+
+
 @lru_cache(maxsize=1)
 def _splitter() -> RecursiveCharacterTextSplitter:
     from langchain_text_splitters import RecursiveCharacterTextSplitter
@@ -83,7 +93,7 @@ def chunk_entry(entry: Entry) -> list[Chunk]:
             unique.append((kind, lang, text))
     h = entry.content_hash
     return [
-        Chunk(f"{entry.id}:{h}:{i}", entry.id, h, kind, lang, text, len(unique))
+        Chunk(chunk_id(entry.id, h, i), entry.id, h, kind, lang, text, len(unique))
         for i, (kind, lang, text) in enumerate(unique)
     ]
 

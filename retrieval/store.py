@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlparse
 
-from retrieval.chunking import Chunk
+from retrieval.chunking import Chunk, entry_id_of
 from retrieval.embeddings import Embedder
 from retrieval.errors import ConfigError
 
@@ -34,11 +34,6 @@ COLLECTION_PREFIX = "mingbai-"
 class ChunkHit:
     entry_id: str
     similarity: float  # cosine similarity, higher is better
-
-
-def entry_id_of(chunk_id: str) -> str:
-    """The entry a chunk belongs to, from the chunk id ``{entry_id}:{entry_hash}:{n}``."""
-    return chunk_id.rsplit(":", 2)[0]
 
 
 class _Unbound:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from knowledge.loader import load_knowledge
-from retrieval.chunking import chunk_entry, split_sentences
+from retrieval.chunking import chunk_entry, chunk_id, entry_id_of, split_sentences
 
 
 def test_chunks_cover_titles_questions_and_bodies() -> None:
@@ -35,3 +35,8 @@ def test_content_hash_changes_with_content() -> None:
     changed = replace(entry, title_en=entry.title_en + "!")
     assert changed.content_hash != entry.content_hash
     assert replace(entry).content_hash == entry.content_hash
+
+
+def test_the_entry_id_reads_back_from_a_chunk_id() -> None:
+    assert entry_id_of(chunk_id("huabei-limit-factors", "abc123", 7)) == "huabei-limit-factors"
+    assert entry_id_of(chunk_id("odd:id", "abc123", 0)) == "odd:id"
