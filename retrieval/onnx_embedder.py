@@ -109,19 +109,18 @@ class _Pipeline:
         return out
 
 
-def _read_json(path: Path) -> dict[str, Any]:
+def _read_json(path: Path) -> Any:
     try:
-        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ModelNotReadyError(
             f"cannot read {path} ({exc}); rebuild the model with `mingbai models build --force`"
         ) from exc
-    return data
 
 
 def _read_folder_config(folder: Path) -> dict[str, Any]:
     """Prompts, pooling, normalisation and maximum length from a sentence-transformers folder."""
-    modules = json.loads((folder / "modules.json").read_text(encoding="utf-8"))
+    modules = _read_json(folder / "modules.json")
     kinds = [str(m.get("type", "")).rsplit(".", 1)[-1] for m in modules]
     pooling_dirs = [m["path"] for m in modules if str(m.get("type", "")).endswith(".Pooling")]
     if kinds[:2] != ["Transformer", "Pooling"] or not pooling_dirs:

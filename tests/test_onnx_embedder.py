@@ -145,3 +145,12 @@ def test_answering_a_question_never_imports_torch(model_path: str) -> None:
         cwd=Path(__file__).resolve().parents[1], check=True,
     )
     assert out.stdout.strip() == "[]", out.stderr[-2000:]
+
+
+def test_an_incomplete_folder_names_the_rebuild(model_path: str, tmp_path: Path) -> None:
+    folder = tmp_path / "no-modules"
+    (folder / "onnx").mkdir(parents=True)
+    (folder / ONNX_FILE).symlink_to(Path(model_path) / ONNX_FILE)
+    shutil.copy(Path(model_path) / "tokenizer.json", folder / "tokenizer.json")
+    with pytest.raises(ModelNotReadyError, match=r"modules.json.*mingbai models build --force"):
+        OnnxEmbedder(str(folder)).embed_query("借呗")
