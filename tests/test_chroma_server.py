@@ -4,7 +4,6 @@ embedded store, on the whole evaluation set."""
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -17,20 +16,15 @@ import pytest
 from assistant.bot import Assistant
 from assistant.factory import build_components
 from assistant.settings import Settings
+from tests.conftest import free_port
 
 pytestmark = pytest.mark.slow
 FAQ = Path(__file__).resolve().parents[1] / "knowledge" / "eval" / "faq.jsonl"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     path = tmp_path_factory.mktemp("chroma-server")
     chroma = str(Path(sys.executable).parent / "chroma")
     proc = subprocess.Popen(

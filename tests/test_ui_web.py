@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 from collections.abc import Mapping, Sequence
 from types import SimpleNamespace
 from typing import Any
@@ -21,6 +20,7 @@ from assistant.whatif import NOTICE
 from assistant.whatif.profile import DEFAULTS, FIELDS
 from knowledge.entry import Entry, Lang
 from knowledge.loader import load_knowledge
+from tests.conftest import free_port
 from ui import knowledge_tab, render, web, whatif_tab
 
 ENTRIES = load_knowledge().by_id()
@@ -269,18 +269,12 @@ def test_extra_tabs_are_built_inside_the_tabs() -> None:
     assert labels == ["问答 Chat", "额度模拟 What-if", "知识库 Knowledge", "评测 Evaluation"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_launched_page_answers_gradio_client() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from gradio_client import Client
 
     demo = web.build_ui(FakeAssistant())
-    demo.launch(server_name="127.0.0.1", server_port=_free_port(), prevent_thread_lock=True,
+    demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True,
                 css=web.CSS, theme=web.THEME, quiet=True)
     try:
         client = Client(demo.local_url, verbose=False)
