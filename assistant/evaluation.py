@@ -166,12 +166,16 @@ def _ratio(num: int, den: int) -> float | None:
     return round(num / den, 4) if den else None
 
 
-def _percentile(values: Sequence[float], q: float) -> float:
+def percentile(values: Sequence[float], q: float) -> float:
+    """The nearest-rank ``q`` quantile (0 < q <= 1) of ``values``; 0.0 when there are none.
+
+    >>> percentile([5.0, 1.0, 3.0, 2.0], 0.5), percentile([5.0, 1.0, 3.0, 2.0], 0.95)
+    (2.0, 5.0)
+    """
     if not values:
         return 0.0
     ordered = sorted(values)
-    idx = min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))
-    return round(ordered[idx], 2)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
 
 
 def _metrics(results: Sequence[RowResult]) -> dict[str, Any]:
@@ -218,8 +222,8 @@ def _metrics(results: Sequence[RowResult]) -> dict[str, Any]:
         "language_accuracy": _ratio(
             sum(c.passed for c in checks("language")), len(checks("language"))
         ),
-        "p50_ms": _percentile(latencies, 0.5),
-        "p95_ms": _percentile(latencies, 0.95),
+        "p50_ms": round(percentile(latencies, 0.5), 2),
+        "p95_ms": round(percentile(latencies, 0.95), 2),
         "recall_at_k": recall_at_k(ranked),
         "failures": failures,
     }

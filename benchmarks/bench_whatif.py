@@ -21,6 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from assistant.evaluation import percentile
+
 EVAL_ROWS = Path(__file__).resolve().parents[1] / "knowledge" / "eval" / "faq.jsonl"
 
 
@@ -28,7 +30,7 @@ def _ms(samples: list[float]) -> dict[str, float]:
     ordered = sorted(samples)
     return {
         "p50_ms": round(statistics.median(ordered) * 1000, 4),
-        "p95_ms": round(ordered[int(0.95 * (len(ordered) - 1))] * 1000, 4),
+        "p95_ms": round(percentile(ordered, 0.95) * 1000, 4),
         "max_ms": round(ordered[-1] * 1000, 4),
     }
 

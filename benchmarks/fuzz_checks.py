@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from assistant.evaluation import percentile
 from benchmarks.fuzz_inputs import FULL_WIDTH_DIGITS, ROUTES, T
 from benchmarks.fuzz_requests import HttpCase
 from ui.http_api import MAX_BODY_BYTES
@@ -173,7 +174,7 @@ def summarize(samples_ms: list[float]) -> dict[str, float | int]:
     return {
         "count": len(ordered),
         "p50_ms": round(statistics.median(ordered), 2),
-        "p95_ms": round(ordered[int(0.95 * (len(ordered) - 1))], 2),
+        "p95_ms": round(percentile(ordered, 0.95), 2),
         "max_ms": round(ordered[-1], 2),
         "over_200ms": sum(1 for s in ordered if s > TARGET_MS),
     }

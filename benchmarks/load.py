@@ -23,6 +23,8 @@ from urllib.parse import urlparse
 
 import httpx
 
+from assistant.evaluation import percentile
+
 ROOT = Path(__file__).resolve().parents[1]
 FAQ = ROOT / "knowledge" / "eval" / "faq.jsonl"
 
@@ -54,11 +56,6 @@ def _start_server() -> tuple[subprocess.Popen[bytes], str, float]:
         time.sleep(0.2)
     proc.kill()
     raise SystemExit("mingbai serve did not become healthy in 120 s")
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
 def run(clients: int = 20, seconds: float = 60.0, url: str | None = None) -> dict[str, Any]:
@@ -133,12 +130,12 @@ def run(clients: int = 20, seconds: float = 60.0, url: str | None = None) -> dic
     wall = time.perf_counter() - t0
     return {
         "single_p50_ms": round(statistics.median(single), 1),
-        "single_p95_ms": round(_percentile(single, 0.95), 1),
+        "single_p95_ms": round(percentile(single, 0.95), 1),
         "clients": clients, "seconds": round(wall, 1), "requests": len(latencies),
         "errors": len(errors), "error_kinds": sorted(set(errors)),
         "requests_per_s": round(len(latencies) / wall, 1),
         "p50_ms": round(statistics.median(latencies), 1) if latencies else None,
-        "p95_ms": round(_percentile(latencies, 0.95), 1),
+        "p95_ms": round(percentile(latencies, 0.95), 1),
         "max_ms": round(max(latencies), 1) if latencies else None,
         "page_p50_ms": round(statistics.median(page_latencies), 1) if page_latencies else None,
         "page_max_ms": round(max(page_latencies), 1) if page_latencies else None,

@@ -20,6 +20,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from assistant.evaluation import percentile
+
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "benchmarks.md"
 FAQ = ROOT / "knowledge" / "eval" / "faq.jsonl"
@@ -39,8 +41,7 @@ def median_ms(fn: Callable[[], Any], repeats: int) -> tuple[float, float]:
         t0 = time.perf_counter()
         fn()
         times.append((time.perf_counter() - t0) * 1000)
-    times.sort()
-    return statistics.median(times), times[min(len(times) - 1, int(0.95 * len(times)))]
+    return statistics.median(times), percentile(times, 0.95)
 
 
 def fresh_process(code: str, env: dict[str, str] | None = None, repeats: int = 3) -> float:
@@ -189,7 +190,7 @@ def main() -> None:
         answers.append((time.perf_counter() - t0) * 1000)
     answers.sort()
     results["answer_p50_ms"] = statistics.median(answers)
-    results["answer_p95_ms"] = answers[int(0.95 * len(answers)) - 1]
+    results["answer_p95_ms"] = percentile(answers, 0.95)
     results["floor_p50_ms"] = statistics.median(floor)
     results["answer_over_floor"] = results["answer_p50_ms"] / results["floor_p50_ms"]
     results["answer_n"] = len(answers)

@@ -16,6 +16,7 @@ from assistant.evaluation import (
     EvalRow,
     evaluate,
     load_rows,
+    percentile,
     recall_at_k,
     retrieval_metrics,
 )
@@ -372,3 +373,11 @@ def test_everything_in_the_results_is_masked() -> None:
         assert raw not in text
     assert result.checks[0].passed is False  # checked on the raw answer, then masked
     assert "6222" in result.answer.text and "3446" in result.answer.text
+
+
+def test_percentile_is_nearest_rank() -> None:
+    values = [5.0, 1.0, 3.0, 2.0]
+    assert percentile(values, 0.5) == 2.0
+    assert percentile(values, 0.95) == 5.0
+    assert percentile(values, 0.25) == 1.0
+    assert percentile([], 0.95) == 0.0
