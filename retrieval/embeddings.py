@@ -72,7 +72,8 @@ def model_fingerprint(model_path: str) -> str:
 class LazyEmbedder(Embeddings, Generic[ModelT]):
     """What the backends share: a model folder, its fingerprint, and a thread-safe load-once.
 
-    Subclasses implement ``_load`` (called at most once) and the ``embed_*`` methods.
+    Subclasses implement ``_load`` (called at most once) and ``_encode``; the LangChain
+    ``embed_*`` methods are shared.
     """
 
     def __init__(self, model_path: str) -> None:
@@ -100,6 +101,20 @@ class LazyEmbedder(Embeddings, Generic[ModelT]):
 
     def _load(self) -> ModelT:
         raise NotImplementedError
+
+    def _encode(self, texts: Sequence[str], kind: str) -> list[list[float]]:
+        """Vectors of ``texts`` as ``kind`` ("query" or "passage"), in order."""
+        raise NotImplementedError
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self._encode(texts, "passage") if texts else []
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._encode([text], "query")[0]
+
+    def embed_queries(self, texts: list[str]) -> list[list[float]]:
+        """Many queries in one call (the micro-batcher and batch evaluation use this)."""
+        return self._encode(texts, "query") if texts else []
 
 
 class SentenceTransformerEmbedder(LazyEmbedder["SentenceTransformer"]):
@@ -169,17 +184,6 @@ class SentenceTransformerEmbedder(LazyEmbedder["SentenceTransformer"]):
         )
         return [v.tolist() for v in vectors]
 
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        if not texts:
-            return []
-        return self._encode(texts, "passage")
-
-    def embed_query(self, text: str) -> list[float]:
-        return self._encode([text], "query")[0]
-
-    def embed_queries(self, texts: list[str]) -> list[list[float]]:
-        """Many queries in one batch (used by batch evaluation)."""
-        return self._encode(texts, "query") if texts else []
 
 
 BACKENDS = ("auto", "onnx", "torch")

@@ -194,13 +194,3 @@ class OnnxEmbedder(LazyEmbedder[_Pipeline]):
             limit = min(limit, self.query_max_tokens)
         vectors = pipe.embed([prompt + t for t in texts], limit, self.batch_size)
         return [v.tolist() for v in vectors]
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self._encode(texts, "passage") if texts else []
-
-    def embed_query(self, text: str) -> list[float]:
-        return self._encode([text], "query")[0]
-
-    def embed_queries(self, texts: list[str]) -> list[list[float]]:
-        """Many queries in one call (the micro-batcher and batch evaluation use this)."""
-        return self._encode(texts, "query") if texts else []
