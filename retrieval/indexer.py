@@ -155,6 +155,6 @@ def update_index(
         report.dropped_collections = store.other_model_collections()
         store.drop_collections(report.dropped_collections)
         if not report.nothing_changed:
-            store.location.bump()  # running servers reload their view of the index
+            store.mark_changed()  # running servers reload their view of the index
     report.seconds = time.perf_counter() - started
     return report

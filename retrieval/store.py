@@ -3,7 +3,8 @@
 The collection name carries the embedder's fingerprint, so vectors of two models are never mixed;
 the collection is always handed an embedding function (Chroma would otherwise try to download one).
 Each chunk's metadata records its entry id and the entry's content hash: the collection itself is
-the index manifest.
+the index manifest. Queries do not use Chroma's approximate (HNSW) search: they scan an in-memory
+copy of the vectors exactly (retrieval/vector_scan.py, docs/decisions.md).
 
 chromadb is imported only here.
 """
@@ -19,9 +20,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlparse
 
+import numpy as np
+
 from retrieval.chunking import Chunk, entry_id_of
 from retrieval.embeddings import Embedder
 from retrieval.errors import ConfigError
+from retrieval.vector_scan import VectorScan
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
@@ -94,6 +98,12 @@ def _chroma_embedding_function(embedder: Embedder) -> Any:
     return _Adapter(embedder)
 
 
+def _close(client: ClientAPI) -> None:
+    close = getattr(client, "close", None)  # chromadb >= 1.x clients
+    if close is not None:
+        close()
+
+
 GENERATION_FILE = "generation"
 RECHECK_SECONDS = 1.0
 
@@ -157,12 +167,23 @@ class StoreLocation:
             if cached is not None and cached[1] == generation:
                 return cached[0]
             if cached is not None:
-                close = getattr(cached[0], "close", None)  # chromadb >= 1.x clients
-                if close is not None:
-                    close()  # its in-memory index is stale: drop it
+                _close(cached[0])  # its in-memory index is stale: drop it
             client = self._open()
             self._shared[self.key] = (client, generation)
             return client
+
+    def reopen(self) -> None:
+        """Drop this process's client, so the next one reads the store's files afresh.
+
+        An index run killed mid-way never bumps the generation, and an embedded client opened
+        before it keeps an in-memory vector index that lacks what the run wrote: reading those
+        chunks' vectors then fails ("Error finding id"). A fresh client sees a consistent store.
+        """
+        with self._lock:
+            cached = self._shared.pop(self.key, None)
+            self._checked = 0.0
+        if cached is not None:
+            _close(cached[0])
 
     def _open(self) -> ClientAPI:
         import chromadb
@@ -191,7 +212,13 @@ class ChunkStore:
         self.name = f"{COLLECTION_PREFIX}{embedder.fingerprint}"
         self._collection: Collection | None = None
         self._collection_client: ClientAPI | None = None
-        self._count: int | None = None  # cached for queries; reset by every write
+        # Queries scan an in-memory copy of the vectors (retrieval/vector_scan.py). It is dropped
+        # by every write through this store, and reloaded when an index run elsewhere changed
+        # the index (see _changed_elsewhere).
+        self._scan: VectorScan | None = None
+        self._scan_generation: str | None = None
+        self._scan_checked = 0.0
+        self._scan_lock = threading.Lock()
 
     @property
     def client(self) -> ClientAPI:
@@ -201,7 +228,7 @@ class ChunkStore:
     def collection(self) -> Collection:
         client = self.client
         if self._collection is None or client is not self._collection_client:
-            self._count = None
+            self._scan = None
             self._collection_client = client
             self._collection = client.get_or_create_collection(
                 self.name,
@@ -245,7 +272,7 @@ class ChunkStore:
     def add(self, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None:
         if not chunks:
             return
-        self._count = None
+        self._scan = None
         self.collection.upsert(
             ids=[c.id for c in chunks],
             embeddings=[list(v) for v in vectors],  # type: ignore[arg-type]
@@ -255,35 +282,86 @@ class ChunkStore:
 
     def delete(self, entry_id: str, keep_hash: str | None = None) -> None:
         """Delete an entry's chunks (all of them, or all but those of ``keep_hash``)."""
-        self._count = None
+        self._scan = None
         where: dict[str, Any] = {"entry_id": entry_id}
         if keep_hash is not None:
             where = {"$and": [{"entry_id": entry_id}, {"entry_hash": {"$ne": keep_hash}}]}
         self.collection.delete(where=where)
 
+    def mark_changed(self) -> None:
+        """Tell running servers that the index changed, after a write that changed something.
+
+        Embedded store: the location's generation file (they reopen their client). Chroma server:
+        a new ``generation`` in the collection's metadata (their next check reloads the vectors).
+        """
+        self._scan = None
+        self.location.bump()
+        self.collection.modify(
+            metadata={"fingerprint": self.embedder.fingerprint, "generation": str(time.time_ns())}
+        )
+
     def query(self, vector: Sequence[float], n: int) -> list[ChunkHit]:
         return self.query_many([vector], n)[0]
 
     def query_many(self, vectors: Sequence[Sequence[float]], n: int) -> list[list[ChunkHit]]:
-        """The ``n`` nearest chunks of each vector, in one call to the store.
-
-        Only ids and distances are fetched: the entry id is part of the chunk id, and reading
-        metadata made a query 3-5x slower (1.2 vs 0.26 ms per query, batched, 1,540 chunks).
-        """
+        """The ``n`` nearest chunks of each vector: an exact scan, ties broken by chunk id."""
         if not vectors:
             return []
-        collection = self.collection
-        if self._count is None:
-            self._count = collection.count()
-        n = max(1, min(n, self._count or 1))
-        res = collection.query(
-            query_embeddings=[list(v) for v in vectors],  # type: ignore[arg-type]
-            n_results=n,
-            include=["distances"],
-        )
-        ids = res["ids"] or [[] for _ in vectors]
-        dists = res["distances"] or [[] for _ in vectors]
         return [
-            [ChunkHit(entry_id_of(i), 1.0 - float(d)) for i, d in zip(row_ids, row_d, strict=True)]
-            for row_ids, row_d in zip(ids, dists, strict=True)
+            [ChunkHit(entry_id_of(i), sim) for i, sim in row]
+            for row in self.vectors().nearest(vectors, n)
         ]
+
+    def vectors(self) -> VectorScan:
+        """The current snapshot of the stored vectors, loaded (once) if needed."""
+        collection = self.collection  # drops a stale snapshot if the client was reopened
+        changed = self._changed_elsewhere()
+        scan = self._scan
+        if scan is not None and not changed:
+            return scan
+        with self._scan_lock:
+            if self._scan is None or changed:
+                from chromadb.errors import ChromaError
+
+                try:
+                    got = collection.get(include=["embeddings"])
+                except ChromaError:
+                    if self.location.url is not None:
+                        raise
+                    self.location.reopen()  # a killed index run left this client behind
+                    got = self.collection.get(include=["embeddings"])
+                # Chroma keeps float32; a server sends them as decimal text, which parses to a
+                # slightly different float64. Rounding to float32 gives both stores the same bits.
+                embeddings = np.asarray(
+                    [] if got["embeddings"] is None else got["embeddings"], dtype=np.float32
+                )
+                self._scan = VectorScan(got["ids"], embeddings)
+            return self._scan
+
+    def _changed_elsewhere(self) -> bool:
+        """Whether an index run through another store object or process changed the index.
+
+        Embedded store: the location's generation file (a stat per query). Chroma server: the
+        collection's ``generation`` metadata, read at most once a second.
+        """
+        if self.location.url is None:
+            fresh: str | None = str(self.location.generation())
+        else:
+            now = time.monotonic()
+            if now - self._scan_checked < RECHECK_SECONDS:
+                return False
+            self._scan_checked = now
+            fresh = self._generation(
+                self.client.get_collection(
+                    self.name, embedding_function=_chroma_embedding_function(self.embedder)
+                )
+            )
+        if fresh == self._scan_generation:
+            return False
+        self._scan_generation = fresh
+        return True
+
+    @staticmethod
+    def _generation(collection: Collection) -> str | None:
+        value = (collection.metadata or {}).get("generation")
+        return None if value is None else str(value)

@@ -79,3 +79,49 @@ def test_second_assistant_sees_the_index_without_rebuilding(
     settings = Settings(home=tmp_path_factory.mktemp("replica"), chroma_url=chroma_url)
     replica = build_components(settings, embedder=real_embedder, build_missing=False, warm=False)
     assert replica.search.search("花呗怎么提额").hits[0].entry_id == "huabei-raise-limit"
+
+
+def test_both_stores_rank_chunks_exactly(server_bot, bot) -> None:  # type: ignore[no-untyped-def]
+    """Chroma's approximate (HNSW) search missed the best chunk for some questions, differently
+    in each store; both stores must return the exact top chunks of a brute-force scan."""
+    import numpy as np
+
+    from retrieval.chunking import entry_id_of
+
+    local = bot.components.search
+    got = local.store.collection.get(include=["embeddings"])
+    matrix = np.asarray(got["embeddings"], dtype=np.float64)
+    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+    rows = [json.loads(line) for line in FAQ.read_text(encoding="utf-8").splitlines() if line]
+    questions = [r["question"] for r in rows]
+    vectors = local.store.embedder.embed_queries(questions)
+    n = local.config.n_chunks
+    remote_hits = server_bot.components.search.store.query_many(vectors, n)
+    local_hits = local.store.query_many(vectors, n)
+    for q, v, a, b in zip(questions, vectors, remote_hits, local_hits, strict=True):
+        sims = matrix @ (np.asarray(v) / np.linalg.norm(v))
+        best = sorted(range(len(sims)), key=lambda i: (-sims[i], got["ids"][i]))[:n]
+        assert a == b, q
+        assert [h.entry_id for h in b] == [entry_id_of(got["ids"][i]) for i in best], q
+        assert [h.similarity for h in b] == pytest.approx([sims[i] for i in best], abs=1e-6), q
+
+
+def test_a_replica_sees_a_reindex_by_another_process(
+    chroma_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import retrieval.store
+    from knowledge.loader import load_knowledge
+    from retrieval.indexer import update_index
+    from retrieval.store import ChunkStore, StoreLocation
+    from tests.conftest import HashEmbedder
+
+    monkeypatch.setattr(retrieval.store, "RECHECK_SECONDS", 0.0)
+    entries = load_knowledge().entries[:4]
+    emb = HashEmbedder("replica-test")
+    writer = ChunkStore(StoreLocation(url=chroma_url), emb)
+    replica = ChunkStore(StoreLocation(url=chroma_url), emb)
+    update_index(writer, entries[:3], lock_path=None)
+    question = emb.embed_query(entries[3].questions_zh[0])
+    assert entries[3].id not in {h.entry_id for h in replica.query(question, 3)}
+    update_index(writer, entries, lock_path=None)
+    assert replica.query(question, 3)[0].entry_id == entries[3].id

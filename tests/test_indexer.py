@@ -13,7 +13,7 @@ import pytest
 
 from knowledge.entry import Entry
 from knowledge.loader import load_knowledge
-from retrieval.chunking import chunk_entries
+from retrieval.chunking import chunk_entries, entry_id_of
 from retrieval.errors import IndexBusyError
 from retrieval.indexer import index_lock, update_index
 from retrieval.store import ChunkStore, StoreLocation
@@ -102,6 +102,37 @@ def test_query_returns_entry_ids_with_similarity(tmp_path: Path, entries: list[E
     assert hits[0].entry_id == target.id
     assert hits[0].similarity > 0.9
     assert hits == sorted(hits, key=lambda h: -h.similarity)
+
+
+def test_query_is_an_exact_scan_of_the_stored_vectors(tmp_path: Path, entries: list[Entry]) -> None:
+    import numpy as np
+
+    store = make_store(tmp_path, HashEmbedder())
+    update_index(store, entries, lock_path=tmp_path / "lock")
+    got = store.collection.get(include=["embeddings"])
+    matrix = np.asarray(got["embeddings"], dtype=np.float64)
+    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+    for entry in entries:
+        query = np.asarray(store.embedder.embed_query(entry.questions_en[0]), dtype=np.float64)
+        sims = matrix @ (query / np.linalg.norm(query))
+        best = sorted(range(len(sims)), key=lambda i: (-sims[i], got["ids"][i]))[:10]
+        hits = store.query(query.tolist(), 10)
+        assert [h.similarity for h in hits] == pytest.approx([sims[i] for i in best], abs=1e-6)
+        assert [h.entry_id for h in hits] == [entry_id_of(got["ids"][i]) for i in best]
+
+
+def test_a_reader_sees_what_another_store_object_indexed(
+    tmp_path: Path, entries: list[Entry]
+) -> None:
+    emb = HashEmbedder()
+    writer, reader = make_store(tmp_path, emb), make_store(tmp_path, emb)
+    update_index(writer, entries[:3], lock_path=tmp_path / "lock")
+    new = entries[3]
+    before = reader.query(emb.embed_query(new.questions_zh[0]), 3)
+    assert new.id not in {h.entry_id for h in before}
+    update_index(writer, entries[:4], lock_path=tmp_path / "lock")
+    after = reader.query(emb.embed_query(new.questions_zh[0]), 3)
+    assert after[0].entry_id == new.id
 
 
 def test_lock_makes_a_second_run_wait_or_fail_clearly(tmp_path: Path) -> None:
