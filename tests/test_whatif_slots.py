@@ -145,7 +145,12 @@ def test_issue_positives(question: str) -> None:
     "question",
     ["借呗额度是怎么定的?", "what does the Jiebei limit depend on?", "借呗逾期有什么后果",
      "花呗怎么提额", "芝麻分650能开通借呗吗", "逾期一次会影响芝麻分吗", "为什么我的借呗额度这么低",
-     "How does Alipay decide how much Huabei credit I get?", "is 700 a good sesame score?"],
+     "How does Alipay decide how much Huabei credit I get?", "is 700 a good sesame score?",
+     # a claimed requirement, eligibility or fees: the knowledge base answers, not the scorer
+     "借呗是不是要芝麻分600分以上才能开", "芝麻分650能开借呗吗",
+     "you need at least 700 Sesame points to get Jiebei, true?",
+     "my sesame score is 650, can I get jiebei?",
+     "If I spread it over 6 months, how much extra do I pay on Huabei?", "花呗分12期利息多少"],
 )
 def test_issue_negatives(question: str) -> None:
     assert not looks_like_whatif(question)

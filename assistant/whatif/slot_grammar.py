@@ -169,7 +169,16 @@ FIRST_PERSON = re.compile(r"我|本人|\b(?:i|i'm|i've|my|me)\b")
 # "What decides how much I can borrow?" asks how limits work, not for an estimate.
 GENERAL = re.compile(r"怎么定|如何确定|怎么算|怎么计算|如何计算|由什么决定|根据什么|取决于|为什么|"
                      r"为啥|\bdecide|\bdepend|\bdetermin|\bcalculat|\bwhy\b|\bfactors?\b")
-OPENING = re.compile(r"开通|开不了|能开吗|能不能开|开得了|\bactivate|\bopen\b|\beligib|\bqualify")
+OPENING = re.compile(r"开通|开不了|能开(?:借呗|花呗)?吗|能不能开|开得了|才能开|\bactivate|\bopen\b|"
+                     r"\beligib|\bqualify|\bget (?:jiebei|huabei)\b")
+# "要700分以上才能开借呗,是真的吗" / "you need at least 700 to get Jiebei, true?" check a claimed
+# requirement: the knowledge base answers (there is no public threshold), not the scorer.
+THRESHOLD = re.compile(r"以上才|才能|才可以|门槛|最低要|至少要|起码要|是不是要|是否要|要求|"
+                       r"\bat least\b|\bminimum\b|\bthreshold\b|\brequire")
+# "If I spread it over 6 months, how much extra do I pay?" asks about fees, not about a limit.
+COST = re.compile(r"手续费|利息|费率|服务费|多付|多还|多交|\binterest\b|\bfees?\b|\bcharges?\b|"
+                  r"\bextra\b|\bpay\b|\bcost\b|\bapr\b")
+AMOUNT = re.compile(r"额度|能借|可以借|可借|借多少|贷多少|\blimit|\bborrow|\bcredit line")
 MORE = re.compile(r"再|又|继续|多(?!少)|\banother\b|\bmore\b|\bagain\b|\bextra\b|\badditional\b")
 CLAUSE = re.compile(r"[,;。!?、\n]|\bbut\b|\band\b")
 

@@ -26,7 +26,9 @@ from typing import Literal
 
 from assistant.whatif.profile import FIELD_SPECS, FIELDS
 from assistant.whatif.slot_grammar import (
+    AMOUNT,
     CLAUSE,
+    COST,
     DIRECTION,
     ESTIMATE,
     FIRST_PERSON,
@@ -38,6 +40,7 @@ from assistant.whatif.slot_grammar import (
     OPENING,
     OVERDUE,
     RULES,
+    THRESHOLD,
     Kind,
     cn_to_int,
     normalize,
@@ -230,8 +233,13 @@ def _direction_clause(t: str, mentions: list[_Mention], values: dict[str, int | 
 def _is_personal(t: str, has_slots: bool, has_missing: bool) -> bool:
     limit = LIMIT.search(t) is not None
     estimate = ESTIMATE.search(t) is not None
-    if OPENING.search(t) and not estimate and not DIRECTION.search(t):
+    direction = DIRECTION.search(t) is not None
+    if OPENING.search(t) and not estimate and not direction:
         return False  # "芝麻分650能开通借呗吗" is about eligibility: the knowledge base answers
+    if THRESHOLD.search(t) and not estimate and not direction and not HYP.search(t):
+        return False  # "要700分以上才能开吗" checks a claimed requirement
+    if not has_slots and COST.search(t) and not AMOUNT.search(t):
+        return False  # "分6期要多付多少手续费" asks about fees
     if has_slots and (limit or estimate):
         return True
     if has_missing and limit:
