@@ -18,6 +18,19 @@ SCAMS = [
     "someone on xianyu asked me to open Jiebei to receive the payment",
     "The buyer says my funds are frozen and I must pay a deposit to unfreeze them",
     "A seller told me to move the chat to WeChat and pay him directly",
+    # families generalised after holdout-2's misses: police impersonation, a fee to raise a
+    # limit or score (either order), paid record removal, passwords and ID photos
+    "自称公安的人说我涉嫌洗钱，要我把钱转到监管账户配合调查",
+    "Caller says he is a police officer and I must move my savings into a designated account",
+    "收到短信说花呗额度能提到3万，先交299服务费",
+    "对方说芝麻分可以帮我刷到750，先付300定金",
+    "the guy says if I pay 200 yuan he can raise my Huabei limit to 20000",
+    "got a text saying my jiebei limit can go up to 50k if I pay a 99 fee first",
+    "有个中介说交800手续费就能把我的征信不良记录清除",
+    "Someone messaged me offering to delete my overdue record from my credit report for 1500 yuan",
+    "闲鱼买家让我拍身份证正反面发给他",
+    "卖家要我把支付宝密码告诉他，说帮我退款",
+    "the buyer wants me to send him the SMS code and a photo of my ID card",
 ]
 NOT_SCAMS = [
     "借呗怎么开通",
@@ -29,6 +42,17 @@ NOT_SCAMS = [
     "Is paying inside the Xianyu app protected?",
     "闲鱼里怎么找到官方人工客服投诉卖家",
     "借呗逾期了会怎样",
+    "征信修复公司靠谱吗",
+    "征信上的逾期记录多久能消除",
+    "支付宝密码忘了怎么办",
+    "How do I secure my Alipay account?",
+    "警察打电话叫我去派出所做笔录，是真的吗",
+    "实名认证要上传身份证照片吗",
+    "借呗额度提到5万要多久",
+    "will my jiebei limit go up if I pay off my huabei?",
+    "how long until my limit goes up after I pay the bill",
+    "闲鱼卖家收到货款要交手续费吗",
+    "My friend says I should never tell anyone my SMS code, not even the bank. Is she right?",
 ]
 
 
