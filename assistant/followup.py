@@ -1,8 +1,10 @@
 """Follow-up questions: "那花呗呢?" after a Jiebei question is about Huabei, with the same intent.
 
 The retrieval query for a short follow-up is rebuilt from the previous user question: the product
-it named is swapped for the new one, or the previous question's products are added to a
-product-less follow-up ("那怎么还?" → "借呗 那怎么还?").
+it named is swapped for the new one ("那花呗呢?"), or the previous question's products are added to
+a product-less follow-up ("那怎么还?" → "借呗 那怎么还?"). A longer follow-up (up to 40 characters
+or 20 words) that names no product only gets the products added; one that names a product and
+asks something of its own ("那个花呗分期手续费怎么算") is left whole.
 
 >>> resolve_followup("那花呗呢?", [{"role": "user", "content": "借呗逾期有什么后果"}])
 '花呗逾期有什么后果'
@@ -17,17 +19,26 @@ from functools import lru_cache
 from knowledge.lexicon import load_lexicon
 from retrieval.text import detect_language, normalize
 
+_FILLER_ZH = r"(?:嗯|哦|好的|好吧|行|ok|那个)?[,，\s]*"
+_FILLER_EN = r"(?:ok(?:ay)?|so|hmm|right|alright|well)?[,\s]*"
 _FOLLOWUP_ZH = (
-    re.compile(r"^(那|那么|还有|然后|再问|另外|如果是|换成|对于|同样|也)"),
+    re.compile(rf"^{_FILLER_ZH}(那|那么|还有|然后|再问|另外|如果是|换成|对于|同样|也)"),
     re.compile(r"呢[?？。!！]*$"),
     re.compile(r"(它|这个|那个|这样)"),
 )
 _FOLLOWUP_EN = (
-    re.compile(r"^(and|what about|how about|same for|and for|what if it'?s|for|also)\b", re.I),
+    re.compile(
+        rf"^{_FILLER_EN}(and|what about|how about|same for|and for|what if it'?s|for|also)\b", re.I
+    ),
     re.compile(r"\b(it|that|this one|them)\b", re.I),
 )
+# A short follow-up may also switch the product ("那花呗呢?" → the previous question about Huabei).
 MAX_FOLLOWUP_CHARS_ZH = 14
 MAX_FOLLOWUP_WORDS_EN = 7
+# A longer one that names no product only gets the previous question's products added
+# ("那如果只晚了一天呢 也会被记上去吗" after a Huabei question): it keeps all its own words.
+MAX_CONTEXTUAL_CHARS_ZH = 40
+MAX_CONTEXTUAL_WORDS_EN = 20
 
 
 @lru_cache(maxsize=1)
@@ -49,18 +60,20 @@ def _last_user_message(history: Sequence[Mapping[str, str]]) -> str | None:
     return None
 
 
-def is_followup(question: str) -> bool:
-    text = normalize(question)
+def _refers_back(text: str, max_zh: int, max_en: int) -> bool:
     if detect_language(text) == "zh":
-        short = len(text) <= MAX_FOLLOWUP_CHARS_ZH
-        return short and any(p.search(text) for p in _FOLLOWUP_ZH)
-    short = len(text.split()) <= MAX_FOLLOWUP_WORDS_EN
-    return short and any(p.search(text) for p in _FOLLOWUP_EN)
+        return len(text) <= max_zh and any(p.search(text) for p in _FOLLOWUP_ZH)
+    return len(text.split()) <= max_en and any(p.search(text) for p in _FOLLOWUP_EN)
+
+
+def is_followup(question: str) -> bool:
+    """A short question that leans on the previous one ("那花呗呢?", "and Huabei?")."""
+    return _refers_back(normalize(question), MAX_FOLLOWUP_CHARS_ZH, MAX_FOLLOWUP_WORDS_EN)
 
 
 def resolve_followup(question: str, history: Sequence[Mapping[str, str]] | None) -> str:
     """The question to retrieve with: ``question`` itself unless it is a follow-up."""
-    if not history or not is_followup(question):
+    if not history:
         return question
     previous = _last_user_message(history)
     if previous is None:
@@ -69,14 +82,45 @@ def resolve_followup(question: str, history: Sequence[Mapping[str, str]] | None)
     now = normalize(question)
     new_products = products_in(now)
     old_products = products_in(prev)
+    if not is_followup(question):
+        longer = _refers_back(now, MAX_CONTEXTUAL_CHARS_ZH, MAX_CONTEXTUAL_WORDS_EN)
+        if longer and old_products and not new_products:
+            return f"{_names(old_products, now)} {now}"
+        return question
     if new_products and old_products:
+        if _says_more(now, new_products):
+            return question  # "那个花呗分期手续费怎么算" asks its own question
         zh, en = new_products[0]
         for old_zh, old_en in old_products:
             prev = prev.replace(old_zh, zh)
             prev = re.sub(re.escape(old_en), en, prev, flags=re.I)
         return prev
     if not new_products and old_products:
-        lang = detect_language(now)
-        names = " ".join(zh if lang == "zh" else en for zh, en in old_products)
-        return f"{names} {now}"
+        return f"{_names(old_products, now)} {now}"
     return f"{prev} {now}"
+
+
+_SWAP_WORDS_ZH = re.compile(
+    r"那么|那|还有|然后|另外|如果是|换成|对于|同样|也|的|呢|吗|啊|呀|怎么样|会怎样"
+)
+_SWAP_WORDS_EN = re.compile(
+    r"\b(and|what|about|how|same|for|the|then|also|if|it'?s|is|with|ok(ay)?|so)\b", re.I
+)
+_NOT_WORDS = re.compile(r"[\W_]+")
+
+
+def _says_more(text: str, products: Sequence[tuple[str, str]]) -> bool:
+    """Whether a follow-up naming a product says more than "what about <product>?"."""
+    rest = text
+    for zh, en in products:
+        rest = rest.replace(zh, " ")
+        rest = re.sub(re.escape(en), " ", rest, flags=re.I)
+    if detect_language(text) == "zh":
+        return len(_NOT_WORDS.sub("", _SWAP_WORDS_ZH.sub("", rest))) > 4
+    return len(_SWAP_WORDS_EN.sub(" ", rest).split()) > 2
+
+
+def _names(products: Sequence[tuple[str, str]], text: str) -> str:
+    """The products' names in ``text``'s language."""
+    zh = detect_language(text) == "zh"
+    return " ".join(name_zh if zh else name_en for name_zh, name_en in products)

@@ -59,7 +59,9 @@ def test_scam_false_alarms(run) -> None:  # type: ignore[no-untyped-def]
     assert run.summary["scam_false_alarm_rate"] <= 0.03
 
 
-@pytest.mark.parametrize("name", ["faq.jsonl", "holdout-1.jsonl", "holdout-2.jsonl"])
+@pytest.mark.parametrize(
+    "name", ["faq.jsonl", "holdout-1.jsonl", "holdout-2.jsonl", "holdout-3.jsonl"]
+)
 def test_every_row_loads_and_names_real_entries(name: str) -> None:
     from assistant.eval_files import load_rows
     from knowledge.loader import load_knowledge
@@ -77,6 +79,9 @@ def test_the_held_out_sets_share_no_question_with_the_tuning_set() -> None:
         return {json.loads(line)["question"].strip() for line in lines if line.strip()}
 
     tuning = questions("faq.jsonl")
-    for name in ("holdout-1.jsonl", "holdout-2.jsonl"):
+    held_out = ("holdout-1.jsonl", "holdout-2.jsonl", "holdout-3.jsonl")
+    for name in held_out:
         assert not tuning & questions(name), name
-    assert not questions("holdout-1.jsonl") & questions("holdout-2.jsonl")
+    for i, first in enumerate(held_out):
+        for second in held_out[i + 1 :]:
+            assert not questions(first) & questions(second), (first, second)

@@ -20,6 +20,14 @@ EN = [{"role": "user", "content": "What happens if my Jiebei is overdue?"}]
         ("what about Huabei", EN, "What happens if my Huabei is overdue?"),
         ("how do I repay it?", EN, "Jiebei how do I repay it?"),
         ("and Huabei?", ZH, "花呗逾期有什么后果"),
+        ("那花呗逾期呢", ZH, "花呗逾期有什么后果"),
+        ("what about for Huabei then?", EN, "What happens if my Huabei is overdue?"),
+        # longer follow-ups that name no product keep their words and gain the products
+        ("那如果只晚了一天呢 也会被记上去吗", ZH, "借呗 那如果只晚了一天呢 也会被记上去吗"),
+        ("嗯，那只还一部分的话每个月要还的钱会变吗", ZH,
+         "借呗 嗯,那只还一部分的话每个月要还的钱会变吗"),
+        ("ok and if I never pay it back at all, does the bank find out?", EN,
+         "Jiebei ok and if I never pay it back at all, does the bank find out?"),
     ],
 )
 def test_followups_use_the_history(
@@ -34,6 +42,23 @@ def test_followups_use_the_history(
 def test_standalone_questions_are_untouched(question: str) -> None:
     assert not is_followup(question)
     assert resolve_followup(question, ZH) == question
+
+
+@pytest.mark.parametrize(
+    ("question", "history"),
+    [
+        # they name a product and ask something of their own: not "what about <product>?"
+        ("那个花呗分期手续费怎么算", ZH),
+        ("and what about Huabei's interest rate?", EN),
+        # too long to be read as leaning on the previous question
+        ("那我想问一下如果一个人同时有好几个平台的贷款而且每个月都只还最低还款额的话以后还能不能申请房贷呢",
+         ZH),
+    ],
+)
+def test_followups_that_say_more_are_kept_whole(
+    question: str, history: list[dict[str, str]]
+) -> None:
+    assert resolve_followup(question, history) == question
 
 
 def test_no_history_means_no_rewrite() -> None:
