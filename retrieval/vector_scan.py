@@ -7,27 +7,37 @@ the graph happened to be built, so an embedded store and a Chroma server disagre
 full scan is one small matrix product (well under a millisecond for a batch of 16), so we scan:
 Chroma stays the system of record (persistence, the manifest, a shared server), and the ranking is
 exact and the same on every machine.
+
+Scores are float32 matrix products over blocks of ``BLOCK`` questions, the last block padded with
+zeros: a block is always the same shape, so a question's scores never depend on how many others
+shared its batch (a plain matrix product of another shape sums in another order, in the last bit).
+The products run on one BLAS thread: OpenBLAS's worker threads spin after each small product, and
+under load took a core from ONNX Runtime (20 clients: 128 -> 100 req/s; one thread: 133 req/s).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
+BLOCK = 16  # questions per matrix product
+
 
 class VectorScan:
-    """An immutable snapshot: chunk ids and their unit-length vectors (float64)."""
+    """An immutable snapshot: chunk ids and their unit-length vectors (float32, as Chroma keeps)."""
 
     def __init__(self, ids: Sequence[str], vectors: Sequence[Sequence[float]] | np.ndarray) -> None:
-        matrix = np.asarray(vectors, dtype=np.float64)
-        if len(ids) == 0:
-            matrix = matrix.reshape(0, 0)
-        elif matrix.ndim != 2 or matrix.shape[0] != len(ids):
-            raise ValueError(f"{len(ids)} ids but vectors of shape {matrix.shape}")
-        norms = np.linalg.norm(matrix, axis=1, keepdims=True) if len(ids) else matrix
         self.ids: tuple[str, ...] = tuple(ids)
-        self.matrix = matrix / np.where(norms == 0, 1.0, norms) if len(ids) else matrix
+        matrix = np.asarray(vectors, dtype=np.float64)
+        if not self.ids:
+            self.matrix = np.zeros((0, 0), dtype=np.float32)
+            return
+        if matrix.ndim != 2 or matrix.shape[0] != len(self.ids):
+            raise ValueError(f"{len(self.ids)} ids but vectors of shape {matrix.shape}")
+        self.matrix = _unit_rows(matrix).astype(np.float32)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -49,15 +59,16 @@ class VectorScan:
                 f"query vectors of shape {q.shape} do not match the index's "
                 f"{self.matrix.shape[1]} dimensions; was the index built with another model?"
             )
-        q = q / np.where((norms := np.linalg.norm(q, axis=1, keepdims=True)) == 0, 1.0, norms)
+        q = _unit_rows(q).astype(np.float32)
+        pad = -len(q) % BLOCK
+        if pad:
+            q = np.vstack([q, np.zeros((pad, q.shape[1]), dtype=np.float32)])
+        with _blas().limit(limits=1, user_api="blas"):
+            sims = np.vstack([q[i : i + BLOCK] @ self.matrix.T for i in range(0, len(q), BLOCK)])
         n = min(n, len(self.ids))
         order = np.arange(len(self.ids))
         out = []
-        for query in q:
-            # One matrix-vector product per query, not one matrix product per batch: BLAS sums a
-            # batch in another order, so a question's scores would depend (in the last bit) on
-            # which other questions shared its batch.
-            row = self.matrix @ query
+        for row in sims[: len(queries)]:
             if n < len(self.ids):
                 # Everything at or above the n-th best similarity, so ties at the cut are kept
                 # for the id-based tie-break below.
@@ -68,3 +79,17 @@ class VectorScan:
             ranked = sorted(pick.tolist(), key=lambda i: (-row[i], self.ids[i]))[:n]
             out.append([(self.ids[i], float(row[i])) for i in ranked])
         return out
+
+
+def _unit_rows(matrix: np.ndarray) -> np.ndarray:
+    """Rows scaled to length 1 (all-zero rows stay zero)."""
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return matrix / np.where(norms == 0, 1.0, norms)
+
+
+@lru_cache(maxsize=1)
+def _blas() -> Any:
+    """The process's BLAS thread pools (found once: looking them up takes milliseconds)."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
