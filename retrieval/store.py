@@ -136,12 +136,16 @@ class StoreLocation:
         return self.url or str(Path(self.path or ".").resolve())
 
     def generation(self) -> int:
+        """A number that changes with every :meth:`bump` (0 before the first)."""
         if self.url or self.path is None:
             return 0
         try:
-            return (self.path / GENERATION_FILE).stat().st_mtime_ns
+            st = (self.path / GENERATION_FILE).stat()
         except FileNotFoundError:
             return 0
+        # The inode as well as the time: file times tick in steps of a few milliseconds, and each
+        # bump replaces the file with a new one created while the old one still exists.
+        return hash((st.st_mtime_ns, st.st_ino))
 
     def bump(self) -> None:
         """Tell other processes that the index changed (embedded store only)."""

@@ -5,6 +5,7 @@ Uses real Chroma in a temp dir and the fast hashing fake embedder from conftest.
 
 from __future__ import annotations
 
+import itertools
 import threading
 from dataclasses import replace
 from pathlib import Path
@@ -161,3 +162,14 @@ def test_lock_makes_a_second_run_wait_or_fail_clearly(tmp_path: Path) -> None:
         t.join()
     with index_lock(lock, wait_seconds=0.3):  # free again
         pass
+
+
+def test_every_bump_changes_the_generation(tmp_path: Path) -> None:
+    """Running servers compare generations: two bumps in the same millisecond must differ too."""
+    location = StoreLocation(tmp_path / "chroma")
+    (tmp_path / "chroma").mkdir()
+    seen = [location.generation()]
+    for _ in range(50):
+        location.bump()
+        seen.append(location.generation())
+    assert all(a != b for a, b in itertools.pairwise(seen))
