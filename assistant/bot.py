@@ -11,7 +11,7 @@ from pathlib import Path
 from assistant.answer import Answer, Citation, Route
 from assistant.composer import ComposeInput, abstain_text, sources_block
 from assistant.factory import Components, build_components
-from assistant.followup import resolve_followup
+from assistant.followup import recent_story, resolve_followup
 from assistant.injection import strip_injection
 from assistant.privacy import mask_personal_data
 from assistant.scam import WARNING as SCAM_WARNING
@@ -38,6 +38,7 @@ class _Pending:
     lang: Lang
     route: Route
     query: str
+    story: str | None = None  # the recent conversation, for scams told over several messages
     result: SearchResult | None = None  # set by ask_many's batched search
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -137,7 +138,10 @@ class Assistant:
             merged = resolve_whatif_followup(text, history, lambda t: router.route(t) == "whatif")
             if merged is not None:  # "要是涨到750呢" after a what-if question
                 route, query = "whatif", mask_personal_data(strip_control(merged))
-        p = _Pending(text, notes, detect_language(text), route, query)
+        story = recent_story(text, history)
+        if story is not None:
+            story = mask_personal_data(strip_control(story))
+        p = _Pending(text, notes, detect_language(text), route, query, story)
         p.timings["route_ms"] = (time.perf_counter() - t0) * 1000
         return p
 
@@ -149,16 +153,16 @@ class Assistant:
         citations: list[Citation] = []
         scam: str | None = None
         if route == "whatif":
-            scam = self._scam_warning(text, lang, None)
+            scam = self._scam_warning(text, lang, None, p.story)
             answer_text, abstained = self._whatif(p.query, lang), False
         elif route == "out_of_scope":
-            scam = self._scam_warning(text, lang, None)
+            scam = self._scam_warning(text, lang, None, p.story)
             answer_text, abstained = abstain_text(lang, True, scam), True
         else:
             result = p.result or c.search.search(p.query, k=10)
             p.timings.update({k: v for k, v in result.timings.items() if k != "embed_ms"})
             retrieved = tuple((h.entry_id, round(h.score, 4)) for h in result.hits)
-            scam = self._scam_warning(text, lang, result.top)
+            scam = self._scam_warning(text, lang, result.top, p.story)
             chosen = self._choose(result, scam is not None, p.query, lang)
             if chosen is None:
                 in_domain = c.router.in_domain(p.query)
@@ -194,14 +198,21 @@ class Assistant:
             retrieved=retrieved,
         )
 
-    def _scam_warning(self, text: str, lang: Lang, top: EntryHit | None) -> str | None:
+    def _scam_warning(
+        self, text: str, lang: Lang, top: EntryHit | None, story: str | None = None
+    ) -> str | None:
+        """The warning when ``text`` (or the recent ``story`` it continues) smells of a scam.
+
+        Retrieval evidence counts for the question itself only: it was retrieved for it.
+        """
         c = self.components
         evidence = (
             top is not None
             and c.entries[top.entry_id].is_scam
             and top.dense >= c.rules.scam_evidence_above
         )
-        return SCAM_WARNING[lang] if c.scam.check(text, evidence) else None
+        flagged = c.scam.check(text, evidence) or (story is not None and c.scam.check(story))
+        return SCAM_WARNING[lang] if flagged else None
 
     def _choose(
         self, result: SearchResult, scam: bool, query: str, lang: Lang

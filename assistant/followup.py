@@ -124,3 +124,24 @@ def _names(products: Sequence[tuple[str, str]], text: str) -> str:
     """The products' names in ``text``'s language."""
     zh = detect_language(text) == "zh"
     return " ".join(name_zh if zh else name_en for name_zh, name_en in products)
+
+
+STORY_TURNS = 3  # the current message and the two user messages before it
+STORY_MESSAGE_CHARS = 1000  # of each earlier message (a pasted page must not slow the check)
+
+
+def recent_story(question: str, history: Sequence[Mapping[str, str]] | None) -> str | None:
+    """The user's last few messages joined, when ``question`` continues a conversation.
+
+    Scam stories are often told over several messages ("闲鱼买家要买我的东西" … "可他现在又说我得先
+    开通花呗"); a check that reads only the last one misses them. None without earlier messages.
+    """
+    earlier = [
+        str(m.get("content", "")).strip()[:STORY_MESSAGE_CHARS]
+        for m in history or ()
+        if m.get("role") == "user" and str(m.get("content", "")).strip()
+    ][-(STORY_TURNS - 1) :]
+    if not earlier:
+        return None
+    sep = "。" if detect_language(question) == "zh" else ". "
+    return sep.join([*earlier, question.strip()])

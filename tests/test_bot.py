@@ -60,6 +60,19 @@ def test_ordinary_question_has_no_scam_warning(bot) -> None:  # type: ignore[no-
     assert bot.ask("借呗怎么提前还款").scam_warning is None
 
 
+def test_a_scam_told_over_several_messages_gets_the_warning(bot) -> None:  # type: ignore[no-untyped-def]
+    caller = [
+        {"role": "user", "content": "有人给我打电话说是支付宝客服，说我的花呗要关闭"},
+        {"role": "assistant", "content": "…"},
+    ]
+    question = "现在要我把验证码报给他，要给吗"  # no third party in this message alone
+    assert bot.ask(question).scam_warning is None
+    assert bot.ask(question, caller).scam_warning is not None
+    ordinary = [{"role": "user", "content": "花呗怎么还款"}, {"role": "assistant", "content": "…"}]
+    assert bot.ask("还款日能改吗", ordinary).scam_warning is None
+    assert bot.ask_many([question], [caller])[0].scam_warning is not None
+
+
 def test_followup_uses_history(bot) -> None:  # type: ignore[no-untyped-def]
     history = [
         {"role": "user", "content": "借呗逾期了会怎样"},

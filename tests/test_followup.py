@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.followup import is_followup, resolve_followup
+from assistant.followup import is_followup, recent_story, resolve_followup
 
 ZH = [{"role": "user", "content": "借呗逾期有什么后果"}, {"role": "assistant", "content": "…"}]
 EN = [{"role": "user", "content": "What happens if my Jiebei is overdue?"}]
@@ -64,3 +64,19 @@ def test_followups_that_say_more_are_kept_whole(
 def test_no_history_means_no_rewrite() -> None:
     assert resolve_followup("那花呗呢?", None) == "那花呗呢?"
     assert resolve_followup("那花呗呢?", [{"role": "assistant", "content": "hi"}]) == "那花呗呢?"
+
+
+def test_recent_story_joins_the_last_user_messages() -> None:
+    history = [
+        {"role": "user", "content": "第一句"},
+        {"role": "assistant", "content": "…"},
+        {"role": "user", "content": "第二句"},
+        {"role": "assistant", "content": "…"},
+        {"role": "user", "content": "第三句"},
+    ]
+    assert recent_story("现在呢", history) == "第二句。第三句。现在呢"
+    assert recent_story("and now?", [{"role": "user", "content": "A buyer called"}]) == (
+        "A buyer called. and now?"
+    )
+    assert recent_story("现在呢", None) is None
+    assert recent_story("现在呢", [{"role": "assistant", "content": "hi"}]) is None
