@@ -133,8 +133,9 @@ STORY_MESSAGE_CHARS = 1000  # of each earlier message (a pasted page must not sl
 def recent_story(question: str, history: Sequence[Mapping[str, str]] | None) -> str | None:
     """The user's last few messages joined, when ``question`` continues a conversation.
 
-    Scam stories are often told over several messages ("闲鱼买家要买我的东西" … "可他现在又说我得先
-    开通花呗"); a check that reads only the last one misses them. None without earlier messages.
+    Scam stories are often told over several messages ("有人给我打电话说是支付宝客服" … "现在要我
+    把验证码报给他"); a check that reads only the last one misses them. None without earlier
+    messages.
     """
     earlier = [
         str(m.get("content", "")).strip()[:STORY_MESSAGE_CHARS]
