@@ -72,12 +72,17 @@ def model_fingerprint(model_path: str) -> str:
 class LazyEmbedder(Embeddings, Generic[ModelT]):
     """What the backends share: a model folder, its fingerprint, and a thread-safe load-once.
 
-    Subclasses implement ``_load`` (called at most once) and ``_encode``; the LangChain
-    ``embed_*`` methods are shared.
+    Subclasses implement ``_load`` (called at most once) and ``_encode``, which honours
+    ``batch_size`` and ``query_max_tokens`` (a cap on query length; passages use the model's
+    full length); the LangChain ``embed_*`` methods are shared.
     """
 
-    def __init__(self, model_path: str) -> None:
+    def __init__(
+        self, model_path: str, *, batch_size: int = 32, query_max_tokens: int | None = None
+    ) -> None:
         self.model_path = model_path
+        self.batch_size = batch_size
+        self.query_max_tokens = query_max_tokens
         self._fingerprint = model_fingerprint(model_path)
         self._model: ModelT | None = None
         self._lock = threading.Lock()
@@ -133,10 +138,8 @@ class SentenceTransformerEmbedder(LazyEmbedder["SentenceTransformer"]):
         device: str = "cpu",
         query_max_tokens: int | None = None,
     ) -> None:
-        super().__init__(model_path)
-        self.batch_size = batch_size
+        super().__init__(model_path, batch_size=batch_size, query_max_tokens=query_max_tokens)
         self.device = device
-        self.query_max_tokens = query_max_tokens
         self._prompts: dict[str, str] = {}
 
     def _load(self) -> SentenceTransformer:

@@ -172,10 +172,8 @@ class OnnxEmbedder(LazyEmbedder[_Pipeline]):
         threads: int | None = None,
         query_max_tokens: int | None = None,
     ) -> None:
-        super().__init__(model_path)
-        self.batch_size = batch_size
+        super().__init__(model_path, batch_size=batch_size, query_max_tokens=query_max_tokens)
         self.threads = threads or _cpu_count()
-        self.query_max_tokens = query_max_tokens
 
     def _load(self) -> _Pipeline:
         folder = Path(self.model_path)
