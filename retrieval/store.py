@@ -176,6 +176,12 @@ class StoreLocation:
             self._shared[self.key] = (client, generation)
             return client
 
+    def known_generation(self) -> int:
+        """The generation this process's client was opened at, or last bumped to here."""
+        with self._lock:
+            cached = self._shared.get(self.key)
+        return cached[1] if cached is not None else 0
+
     def reopen(self) -> None:
         """Drop this process's client, so the next one reads the store's files afresh.
 
@@ -345,11 +351,12 @@ class ChunkStore:
     def _changed_elsewhere(self) -> bool:
         """Whether an index run through another store object or process changed the index.
 
-        Embedded store: the location's generation file (a stat per query). Chroma server: the
-        collection's ``generation`` metadata, read at most once a second.
+        Embedded store: the generation the location's client knows (another process's run
+        reopens the client, a run in this process bumps it). Chroma server: the collection's
+        ``generation`` metadata, read at most once a second.
         """
         if self.location.url is None:
-            fresh: str | None = str(self.location.generation())
+            fresh: str | None = str(self.location.known_generation())
         else:
             now = time.monotonic()
             if now - self._scan_checked < RECHECK_SECONDS:
