@@ -53,11 +53,18 @@ def products_in(text: str) -> list[tuple[str, str]]:
     return [(zh, en) for zh, en in _products() if zh in text or en.lower() in low]
 
 
+def user_messages(history: Sequence[Mapping[str, str]] | None) -> list[str]:
+    """The user's non-blank messages in ``history``, oldest first."""
+    return [
+        str(m.get("content", ""))
+        for m in history or ()
+        if m.get("role") == "user" and str(m.get("content", "")).strip()
+    ]
+
+
 def _last_user_message(history: Sequence[Mapping[str, str]]) -> str | None:
-    for message in reversed(history):
-        if message.get("role") == "user" and str(message.get("content", "")).strip():
-            return str(message["content"])
-    return None
+    users = user_messages(history)
+    return users[-1] if users else None
 
 
 def _refers_back(text: str, max_zh: int, max_en: int) -> bool:
@@ -138,10 +145,8 @@ def recent_story(question: str, history: Sequence[Mapping[str, str]] | None) -> 
     messages.
     """
     earlier = [
-        str(m.get("content", "")).strip()[:STORY_MESSAGE_CHARS]
-        for m in history or ()
-        if m.get("role") == "user" and str(m.get("content", "")).strip()
-    ][-(STORY_TURNS - 1) :]
+        m.strip()[:STORY_MESSAGE_CHARS] for m in user_messages(history)[-(STORY_TURNS - 1) :]
+    ]
     if not earlier:
         return None
     sep = "。" if detect_language(question) == "zh" else ". "

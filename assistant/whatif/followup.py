@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 
+from assistant.followup import user_messages
 from assistant.whatif.profile import FIELD_SPECS
 from assistant.whatif.slot_grammar import normalize as slot_normalize
 from assistant.whatif.slots import Slots, parse_slots
@@ -87,10 +88,6 @@ def resolve_whatif_followup(
     """
     if not history or not _is_followup_form(normalize(question)):
         return None
-    users = [
-        str(m.get("content", ""))
-        for m in history
-        if m.get("role") == "user" and str(m.get("content", "")).strip()
-    ][-6:]  # a what-if conversation longer than this starts over
+    users = user_messages(history)[-6:]  # a what-if conversation longer than this starts over
     base = _resolve(users, is_whatif)
     return _merge(base, question) if base is not None else None
