@@ -1,7 +1,7 @@
 """Mingbai's public Python API.
 
->>> from assistant import Assistant
->>> Assistant().ask("在闲鱼买东西会开通借呗吗?").text
+>>> from assistant import Assistant  # doctest: +SKIP
+>>> Assistant().ask("在闲鱼买东西会开通借呗吗?").text  # doctest: +SKIP
 
 Names are imported lazily so that ``import assistant`` stays fast (no torch, chromadb or gradio).
 """

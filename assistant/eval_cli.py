@@ -1,7 +1,8 @@
 """``mingbai eval FILE``: ask every question of a FAQ file, write a report, gate CI on metrics.
 
     mingbai eval knowledge/eval/faq.jsonl --out eval-out/today --compare eval-out/last \\
-        --workers 2 --fail-under hit_at_3=0.95 route_accuracy=0.98 --fail-over p95_ms=60
+        --workers 2 --gate                       # the targets of knowledge/eval/targets.yaml
+    mingbai eval FILE --fail-under hit_at_3=0.95 route_accuracy=0.98 --fail-over p95_ms=60
 
 Exit codes: 0 all good; 1 a metric misses its threshold, bad rows were skipped (without
 ``--skip-bad``) or the file cannot be used; 2 usage errors (unknown metric, malformed value).
@@ -138,6 +139,7 @@ def run_eval(
     batch_size: int = 32,
     fail_under: Sequence[str] = (),
     fail_over: Sequence[str] = (),
+    gate_targets: bool = False,
     skip_bad: bool = False,
     factory: Callable[[], Asker] | None = None,
 ) -> int:
@@ -149,8 +151,14 @@ def run_eval(
     try:
         under = parse_thresholds(fail_under, lower=False)
         over = parse_thresholds(fail_over, lower=True)
+        if gate_targets:  # the file's targets, then any given on the command line
+            from assistant.eval_targets import load_targets
+
+            targets_file = load_targets()
+            under = {**targets_file.at_least, **under}
+            over = {**targets_file.at_most, **over}
         previous = load_run(compare) if compare is not None else None
-    except (UsageError, EvalFileError) as exc:
+    except (UsageError, MingbaiError) as exc:
         return _error(str(exc), 2)
     try:
         loaded = load_rows(file)
@@ -228,13 +236,16 @@ def register(app: typer.Typer) -> None:
         fail_over: Annotated[list[str] | None, _opt("--fail-over", metavar="METRIC=VALUE",
                              help_text="Exit 1 if METRIC > VALUE (lower-is-better metrics: "
                              f"{', '.join(LOWER_IS_BETTER)}).")] = None,
+        gate_targets: Annotated[bool, typer.Option("--gate", help="Exit 1 if any target of "
+                                "knowledge/eval/targets.yaml is missed.")] = False,
         skip_bad: Annotated[bool, typer.Option("--skip-bad",
                             help="Malformed rows do not fail the run (still reported).")] = False,
     ) -> None:  # fmt: skip
         """Evaluate the assistant on a FAQ file: results.jsonl, summary.json and report.html."""
         code = run_eval(
             file, out=out, compare=compare, workers=workers, batch_size=batch_size,
-            fail_under=fail_under or (), fail_over=fail_over or (), skip_bad=skip_bad,
+            fail_under=fail_under or (), fail_over=fail_over or (), gate_targets=gate_targets,
+            skip_bad=skip_bad,
         )  # fmt: skip
         if code:
             raise typer.Exit(code)

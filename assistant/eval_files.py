@@ -3,8 +3,8 @@
 A bad row is kept aside with its line (``BadRow``), not fatal; a file that cannot be used at all
 raises ``EvalFileError`` saying what was wrong and how to fix it. Unknown columns are warnings.
 
->>> loaded = load_rows("knowledge/eval/faq.jsonl")
->>> loaded.rows[0].question, loaded.bad, loaded.warnings
+>>> loaded = load_rows("knowledge/eval/faq.jsonl")  # doctest: +SKIP
+>>> loaded.rows[0].question, loaded.bad, loaded.warnings  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -132,8 +132,8 @@ class LoadedRows:
 def load_rows(path: Path | str) -> LoadedRows:
     """Read an evaluation file (.jsonl, .csv, .yaml) into rows; bad rows are kept aside.
 
-    >>> loaded = load_rows("faq.csv")        # question,expect_doc,tags
-    >>> loaded.rows[0].line, [str(b) for b in loaded.bad]
+    >>> loaded = load_rows("faq.csv")  # question,expect_doc,tags  # doctest: +SKIP
+    >>> loaded.rows[0].line, [str(b) for b in loaded.bad]  # doctest: +SKIP
     (2, ["line 7: 'question' is required and must be non-empty text"])
     """
     path = Path(path)

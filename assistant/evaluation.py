@@ -5,9 +5,9 @@
 ``summarize`` gives the metrics overall and per tag, with failure buckets (retrieval metrics in
 ``eval_metrics``). Results are masked throughout.
 
->>> from assistant.evaluation import evaluate, load_rows
->>> run = evaluate(bot, load_rows("knowledge/eval/faq.jsonl").rows, workers=2)
->>> run.summary["hit_at_3"], run.summary["by_tag"]["english"]["route_accuracy"]
+>>> from assistant.evaluation import evaluate, load_rows  # doctest: +SKIP
+>>> run = evaluate(bot, load_rows("knowledge/eval/faq.jsonl").rows, workers=2)  # doctest: +SKIP
+>>> run.summary["hit_at_3"], run.summary["by_tag"]["english"]["route_accuracy"]  # doctest: +SKIP
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ REQUIRED_FIELDS: tuple[str, ...] = (
     "questions_en",
     "sources",
     "reviewed",
+    "products",
 )
 MIN_QUESTIONS = 5
 
@@ -48,6 +49,10 @@ class Entry:
     zh: Section
     en: Section
     path: Path | None = field(default=None, compare=False)
+    # What the entry is about and what it answers (ids from knowledge/lexicon.yaml); an entry
+    # about no product (a scam pattern, a right under the law) has no products.
+    products: frozenset[str] = frozenset()
+    actions: frozenset[str] = frozenset()
 
     def title(self, lang: Lang) -> str:
         return self.title_zh if lang == "zh" else self.title_en

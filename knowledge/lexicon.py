@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -18,13 +18,36 @@ class Term:
     variants: tuple[str, ...]
 
 
+GENERAL = "general"  # an entry's `products:` value for entries about no product
+
+
 @dataclass(frozen=True)
 class Lexicon:
     terms: tuple[Term, ...]
     domain_words: tuple[str, ...]
+    products: dict[str, tuple[str, ...]] = field(default_factory=dict)  # id -> words
+    actions: dict[str, tuple[str, ...]] = field(default_factory=dict)  # id -> words
 
     def all_zh_words(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys([*(t.zh for t in self.terms), *self.domain_words]))
+
+    def products_in(self, normalized: str) -> frozenset[str]:
+        """The products a normalised text names.
+
+        >>> sorted(load_lexicon().products_in("用余额宝还花呗可以吗"))
+        ['huabei', 'yuebao']
+        """
+        text = normalized.lower()
+        return frozenset(p for p, words in self.products.items() if any(w in text for w in words))
+
+    def actions_in(self, normalized: str) -> frozenset[str]:
+        """The actions a normalised text asks about.
+
+        >>> sorted(load_lexicon().actions_in("花呗分期可以提前还吗"))
+        ['early_repay', 'instalment']
+        """
+        text = normalized.lower()
+        return frozenset(a for a, words in self.actions.items() if any(w in text for w in words))
 
 
 @lru_cache(maxsize=4)
@@ -34,4 +57,15 @@ def load_lexicon(path: Path = LEXICON_PATH) -> Lexicon:
         Term(zh=t["zh"], en=t["en"], variants=tuple(str(v) for v in t.get("variants", [])))
         for t in data.get("terms", [])
     )
-    return Lexicon(terms=terms, domain_words=tuple(data.get("domain_words", [])))
+    def groups(key: str) -> dict[str, tuple[str, ...]]:
+        raw = data.get(key) or {}
+        if not isinstance(raw, dict):
+            raise ValueError(f"{path}: '{key}' must map ids to lists of words")
+        return {str(k): tuple(str(w).lower() for w in v) for k, v in raw.items()}
+
+    return Lexicon(
+        terms=terms,
+        domain_words=tuple(data.get("domain_words", [])),
+        products=groups("products"),
+        actions=groups("actions"),
+    )

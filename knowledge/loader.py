@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from knowledge.entry import MIN_QUESTIONS, REQUIRED_FIELDS, Entry, Section
+from knowledge.lexicon import GENERAL, load_lexicon
 
 ENTRIES_DIR = Path(__file__).resolve().parent / "entries"
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{2,80}$")
@@ -157,6 +158,11 @@ def parse_entry(path: Path) -> Entry:
         if not isinstance(meta[key], str):
             raise _Invalid(key, line(key), "must be a string")
     sections = _parse_sections(body, body_line)
+    lexicon = load_lexicon()
+    products = _vocabulary(meta, "products", line("products"), {*lexicon.products, GENERAL})
+    if GENERAL in products and len(products) > 1:
+        raise _Invalid("products", line("products"), f"'{GENERAL}' cannot be combined with others")
+    actions = _vocabulary(meta, "actions", line("actions"), set(lexicon.actions), minimum=0)
     return Entry(
         id=entry_id,
         title_zh=meta["title_zh"].strip(),
@@ -169,7 +175,35 @@ def parse_entry(path: Path) -> Entry:
         zh=sections["zh"],
         en=sections["en"],
         path=path,
+        products=frozenset(products - {GENERAL}),
+        actions=frozenset(actions),
     )
+
+
+def _vocabulary(
+    meta: dict[str, Any], key: str, line: int, valid: set[str], minimum: int = 1
+) -> set[str]:
+    """A list field whose values must come from the lexicon (knowledge/lexicon.yaml)."""
+    if key not in meta:
+        if minimum:
+            raise _Invalid(key, line, "is missing (required field)")
+        return set()
+    values = set(_str_list(meta, key, line, minimum)) if meta[key] not in (None, []) else set()
+    unknown = sorted(values - valid)
+    if unknown:
+        raise _Invalid(
+            key, line, f"unknown value(s) {', '.join(unknown)}; valid: {', '.join(sorted(valid))} "
+            "(add new ones to knowledge/lexicon.yaml)"
+        )
+    return values
+
+
+def entry_file(entry_id: str, directory: Path | None = None) -> Path:
+    """The file of one entry, wherever it sits in the folder tree (entries/<product>/<topic>/)."""
+    found = sorted((directory or ENTRIES_DIR).rglob(f"{entry_id}.md"))
+    if not found:
+        raise FileNotFoundError(f"no entry file {entry_id}.md under {directory or ENTRIES_DIR}")
+    return found[0]
 
 
 def load_knowledge(directory: Path | None = None) -> LoadResult:

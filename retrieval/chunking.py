@@ -4,7 +4,8 @@ Indexed per entry: both titles, every listed question, and the answer bodies spl
 English sentence ends. Each chunk points back to its entry id; its id carries the entry's content
 hash, so a changed entry's new chunks never collide with the old ones.
 
->>> [c.kind for c in chunk_entry(entry)][:3]
+>>> from knowledge.loader import load_knowledge
+>>> [c.kind for c in chunk_entry(load_knowledge().by_id()["about-mingbai"])][:3]
 ['title', 'title', 'question']
 """
 

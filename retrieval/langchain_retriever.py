@@ -1,7 +1,7 @@
 """A LangChain retriever over the knowledge base: one ``Document`` per entry, best first.
 
->>> retriever = KnowledgeRetriever(search=search, k=3)
->>> [d.metadata["id"] for d in retriever.invoke("花呗怎么提额")]
+>>> retriever = KnowledgeRetriever(search=search, k=3)  # doctest: +SKIP
+>>> [d.metadata["id"] for d in retriever.invoke("花呗怎么提额")]  # doctest: +SKIP
 ['huabei-raise-limit', ...]
 """
 

@@ -1,11 +1,13 @@
 """A real browser (Debian's chromium, driven by Playwright) against `mingbai serve`.
 
-Skipped, with the reason, only where chromium is not installed (CI installs it).
+Skipped, with the reason and the install command, where chromium is not installed — except when
+MINGBAI_REQUIRE_BROWSER=1 (set by .ci/run, which installs it): then a missing browser fails.
 Screenshots are saved to artifacts/ as test artifacts.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,8 +25,10 @@ FLAGS = [
 ]
 
 if not Path(CHROMIUM).exists():
-    pytest.skip("chromium is not installed (apt-get install chromium fonts-wqy-microhei)",
-                allow_module_level=True)
+    _why = "chromium is not installed (apt-get install chromium fonts-wqy-microhei)"
+    if os.environ.get("MINGBAI_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"{_why}, and MINGBAI_REQUIRE_BROWSER=1 says the browser tests must run")
+    pytest.skip(_why, allow_module_level=True)
 
 
 @pytest.fixture(scope="module")

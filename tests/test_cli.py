@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from knowledge.loader import ENTRIES_DIR
+from knowledge.loader import entry_file
 from ui.cli import app
 
 runner = CliRunner()
@@ -43,7 +43,7 @@ def _env(home: Path, model_path: str) -> dict[str, str]:
 def test_index_strict_fails_on_an_invalid_entry(tmp_path: Path, model_path: str) -> None:
     kb = tmp_path / "kb"
     kb.mkdir()
-    shutil.copy(ENTRIES_DIR / "huabei-what-is-huabei.md", kb)
+    shutil.copy(entry_file("huabei-what-is-huabei"), kb)
     (kb / "broken.md").write_text("---\nid: broken\ntags: [a\n---\n", encoding="utf-8")
     env = _env(tmp_path / "home", model_path)
     args = [MINGBAI, "index", "--knowledge", str(kb)]

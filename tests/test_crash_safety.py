@@ -20,8 +20,10 @@ from retrieval.embeddings import SentenceTransformerEmbedder
 
 pytestmark = pytest.mark.slow
 MINGBAI = str(Path(sys.executable).parent / "mingbai")
-FIRST = sorted(p.name for p in ENTRIES_DIR.glob("*.md"))[:12]
-LATER = sorted(p.name for p in ENTRIES_DIR.glob("*.md"))[12:40]
+_FILES = sorted(ENTRIES_DIR.rglob("*.md"), key=lambda p: p.name)
+FIRST = [p.name for p in _FILES[:12]]
+LATER = [p.name for p in _FILES[12:40]]
+_PATHS = {p.name: p for p in _FILES}
 
 
 def _index(env: dict[str, str], kb: Path, *extra: str) -> subprocess.CompletedProcess[str]:
@@ -62,7 +64,7 @@ def test_sigkill_mid_run_keeps_serving_and_next_run_completes(
     kb, home = tmp_path / "kb", tmp_path / "home"
     kb.mkdir()
     for name in FIRST:
-        shutil.copy(ENTRIES_DIR / name, kb)
+        shutil.copy(_PATHS[name], kb)
     env = {**os.environ, "MINGBAI_HOME": str(home), "MINGBAI_EMBED_MODEL": model_path}
     assert _index(env, kb).returncode == 0
 
@@ -71,7 +73,7 @@ def test_sigkill_mid_run_keeps_serving_and_next_run_completes(
         path = kb / name
         path.write_text(path.read_text(encoding="utf-8") + "\n- Check the app.\n", "utf-8")
     for name in LATER:
-        shutil.copy(ENTRIES_DIR / name, kb)
+        shutil.copy(_PATHS[name], kb)
 
     for batches in (1, 3):
         assert _kill_after(env, kb, batches) == batches
@@ -89,7 +91,7 @@ def test_second_concurrent_run_fails_clearly(tmp_path: Path, model_path: str) ->
     kb = tmp_path / "kb"
     kb.mkdir()
     for name in FIRST + LATER:
-        shutil.copy(ENTRIES_DIR / name, kb)
+        shutil.copy(_PATHS[name], kb)
     env = {**os.environ, "MINGBAI_HOME": str(tmp_path / "home"), "MINGBAI_EMBED_MODEL": model_path}
     first = subprocess.Popen([MINGBAI, "index", "--knowledge", str(kb)], env=env,
                              stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)

@@ -158,6 +158,30 @@ def test_fail_under_lists_each_failing_metric(tmp_path: Path, use_bot: Any) -> N
     assert invoke(*args, "--fail-over", "p95_ms=1e9").exit_code == 0
 
 
+def test_gate_uses_the_targets_file_and_the_command_line_adds_to_it(
+    tmp_path: Path, use_bot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assistant import eval_targets
+
+    targets = tmp_path / "targets.yaml"
+    targets.write_text("at_least: {route_accuracy: 0.98}\nat_most: {p95_ms: 1000000000}\n", "utf-8")
+    monkeypatch.setattr(eval_targets, "TARGETS_PATH", targets)
+    use_bot(FakeAssistant(default=answer(route="whatif")))  # every route wrong
+    faq = write_jsonl(tmp_path / "faq.jsonl", ROWS[:2])
+    args = [str(faq), "--out", str(tmp_path / "o")]
+    assert invoke(*args).exit_code == 0  # no gate asked
+    gated = invoke(*args, "--gate")
+    assert gated.exit_code == 1
+    assert "error: route_accuracy = 0, below --fail-under 0.98" in gated.stderr
+    both = invoke(*args, "--gate", "--fail-under", "hit_at_3=1.1")
+    assert "hit_at_3 = 1, below --fail-under 1.1" in both.stderr
+    targets.write_text("at_least: {speed: 1}\n", "utf-8")
+    eval_targets._load.cache_clear()
+    bad = invoke(*args, "--gate")
+    assert bad.exit_code == 2 and "at_least.speed: not a metric" in bad.stderr
+    eval_targets._load.cache_clear()
+
+
 @pytest.mark.parametrize(
     ("args", "words"),
     [

@@ -1,4 +1,4 @@
-"""The whole evaluation set, asserting the Ask and What-if targets."""
+"""The evaluation sets are well formed (the gate on their targets runs in `make test`)."""
 
 from __future__ import annotations
 
@@ -7,56 +7,20 @@ from pathlib import Path
 
 import pytest
 
-from assistant.evaluation import EvalRow, evaluate
-
-pytestmark = pytest.mark.slow
 FAQ = Path(__file__).resolve().parents[1] / "knowledge" / "eval" / "faq.jsonl"
 
 
-@pytest.fixture(scope="module")
-def run(bot):  # type: ignore[no-untyped-def]
-    rows = [
-        EvalRow.from_dict(json.loads(line), i)
-        for i, line in enumerate(FAQ.read_text(encoding="utf-8").splitlines(), 1)
-        if line.strip()
-    ]
-    return evaluate(bot, rows)
+def test_the_set_is_big_and_varied() -> None:
+    """The gate itself (every target of targets.yaml) runs once, in `make test`."""
+    from assistant.eval_files import load_rows
 
-
-def test_the_set_is_big_and_varied(run) -> None:  # type: ignore[no-untyped-def]
-    rows = [r.row for r in run.results]
+    rows = load_rows(FAQ).rows
     assert len(rows) >= 200
     tags = {t for r in rows for t in r.tags}
     for needed in ("english", "traditional", "typo", "out_of_scope", "followup", "personal_data"):
         assert needed in tags, needed
     assert sum(1 for r in rows if r.expect_scam) >= 20
     assert sum(1 for r in rows if r.expect_route == "whatif") >= 20
-
-
-@pytest.mark.parametrize(
-    ("metric", "target"),
-    [
-        ("hit_at_3", 0.95),
-        ("mrr", 0.85),
-        ("route_accuracy", 0.98),
-        ("abstain_precision", 0.95),
-        ("abstain_recall", 0.95),
-        ("scam_recall", 0.95),
-        ("language_accuracy", 1.0),
-    ],
-)
-def test_targets(run, metric: str, target: float) -> None:  # type: ignore[no-untyped-def]
-    value = run.summary[metric]
-    failing = [
-        (r.row.question, [c.reason for c in r.checks if not c.passed])
-        for r in run.results
-        if not r.passed
-    ][:15]
-    assert value is not None and value >= target, (metric, value, failing)
-
-
-def test_scam_false_alarms(run) -> None:  # type: ignore[no-untyped-def]
-    assert run.summary["scam_false_alarm_rate"] <= 0.03
 
 
 @pytest.mark.parametrize(

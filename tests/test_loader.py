@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.loader import ENTRIES_DIR, load_knowledge
+from knowledge.loader import entry_file, load_knowledge
 
-GOOD = (ENTRIES_DIR / "xianyu-buying-does-not-open-jiebei.md").read_text(encoding="utf-8")
+GOOD = entry_file("xianyu-buying-does-not-open-jiebei").read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
@@ -100,8 +100,8 @@ def test_pipl_article_24_is_cited(bundled) -> None:  # type: ignore[no-untyped-d
 def _copy_two_good(tmp_path: Path) -> Path:
     d = tmp_path / "kb"
     d.mkdir()
-    shutil.copy(ENTRIES_DIR / "xianyu-buying-does-not-open-jiebei.md", d)
-    shutil.copy(ENTRIES_DIR / "huabei-what-is-huabei.md", d)
+    shutil.copy(entry_file("xianyu-buying-does-not-open-jiebei"), d)
+    shutil.copy(entry_file("huabei-what-is-huabei"), d)
     return d
 
 
@@ -149,7 +149,7 @@ def test_duplicate_id_is_reported_and_first_one_kept(tmp_path: Path) -> None:
     d = _copy_two_good(tmp_path)
     sub = d / "more"
     sub.mkdir()
-    shutil.copy(ENTRIES_DIR / "xianyu-buying-does-not-open-jiebei.md", sub)
+    shutil.copy(entry_file("xianyu-buying-does-not-open-jiebei"), sub)
     result = load_knowledge(d)
     assert len(result.entries) == 2
     (err,) = result.errors
@@ -169,3 +169,33 @@ def test_id_must_match_file_name(tmp_path: Path) -> None:
     (d / "other-name.md").write_text(GOOD, encoding="utf-8")
     (err,) = load_knowledge(d).errors
     assert err.field == "id" and "other-name.md" in err.message
+
+
+@pytest.mark.parametrize(
+    ("products", "actions", "field", "words"),
+    [
+        ("[huabei, cashcard]", None, "products", "unknown value(s) cashcard; valid: credit_card"),
+        ("[general, huabei]", None, "products", "'general' cannot be combined"),
+        (None, None, "products", "missing"),
+        ("[xianyu]", "[repay, teleport]", "actions", "unknown value(s) teleport; valid: "),
+    ],
+)
+def test_products_and_actions_come_from_the_lexicon(
+    tmp_path: Path, products: str | None, actions: str | None, field: str, words: str
+) -> None:
+    d = _copy_two_good(tmp_path)
+    text = GOOD.replace("id: xianyu-buying-does-not-open-jiebei", "id: vocab")
+    lines = [ln for ln in text.splitlines() if not ln.startswith("products:")]
+    at = lines.index(next(ln for ln in lines if ln.startswith("tags:"))) + 1
+    extra = ([f"products: {products}"] if products else []) + (
+        [f"actions: {actions}"] if actions else []
+    )
+    (d / "vocab.md").write_text("\n".join(lines[:at] + extra + lines[at:]), encoding="utf-8")
+    (err,) = load_knowledge(d).errors
+    assert err.field == field and words in err.message, err
+
+
+def test_products_and_actions_are_loaded_as_sets() -> None:
+    entries = load_knowledge().by_id()
+    assert entries["xianyu-buying-does-not-open-jiebei"].products >= {"xianyu", "jiebei"}
+    assert entries["scam-safe-account"].products == frozenset()  # products: [general]

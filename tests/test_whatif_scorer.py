@@ -310,6 +310,32 @@ def test_plan_unreachable_says_so() -> None:
     assert "到不了" in plan.explanation.zh and "does not reach" in plan.explanation.en
 
 
+def test_plan_does_not_depend_on_the_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A starved CPU (every clock read a second later) gets the same, minimal plans."""
+    import time
+
+    cases = [(Profile(overdue_12m=3, utilization=0.8, applications_6m=7), "good"),
+             (Profile(on_time_months=0, utilization=0.95, applications_6m=12), "good"),
+             (Profile(), "high")]
+    want = [what_it_takes(p, band) for p, band in cases]
+    ticks = iter(range(10**9))
+    monkeypatch.setattr(time, "perf_counter", lambda: float(next(ticks)))
+    monkeypatch.setattr(time, "monotonic", lambda: float(next(ticks)))
+    assert [what_it_takes(p, band) for p, band in cases] == want
+    assert all(plan.reachable and plan.steps for plan in want)
+
+
+def test_plan_search_is_bounded_by_a_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    from assistant.whatif import scorer
+
+    p = Profile(on_time_months=0, utilization=0.95, applications_6m=12, overdue_12m=4)
+    assert what_it_takes(p, "good").reachable
+    monkeypatch.setattr(scorer, "SEARCH_LIMIT", 3)
+    scorer._levels.cache_clear()
+    assert what_it_takes(p, "good") == what_it_takes(p, "good")
+    assert not what_it_takes(p, "good").reachable
+
+
 def test_plan_unknown_band_lists_valid_bands() -> None:
     with pytest.raises(WhatIfError, match="valid bands: starter, low, medium, good, high"):
         what_it_takes(Profile(), "platinum")

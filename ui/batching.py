@@ -4,8 +4,8 @@ Under load, requests arriving within a few milliseconds of each other are answer
 ``assistant.ask_many`` (one batched query embedding instead of one per request), on one worker
 thread, so torch is never oversubscribed by dozens of request threads on a 2-core machine.
 
->>> batcher = Batcher(bot)
->>> answer = await batcher.ask("花呗是什么", None)
+>>> batcher = Batcher(bot)  # doctest: +SKIP
+>>> answer = await batcher.ask("花呗是什么", None)  # doctest: +SKIP
 """
 
 from __future__ import annotations

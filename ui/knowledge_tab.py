@@ -3,7 +3,7 @@
 Handlers are module-level functions taking the knowledge source (the assistant), so tests drive
 them with a fake.
 
->>> status, table = search_knowledge(assistant, "借呗")   # a status line and a DataFrame of hits
+>>> status, table = search_knowledge(assistant, "借呗")  # a status line, a table  # doctest: +SKIP
 """
 
 from __future__ import annotations

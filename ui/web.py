@@ -1,7 +1,7 @@
 """The web page: ``build_ui(assistant)`` -> tabs 问答 Chat, 额度模拟 What-if, 知识库 Knowledge.
 
->>> demo = build_ui(Assistant())                 # the UI is handed the core object
->>> demo.launch(css=CSS, theme=THEME)            # Gradio 6: css and theme go to launch()/mount
+>>> demo = build_ui(Assistant())  # the UI is handed the core object  # doctest: +SKIP
+>>> demo.launch(css=CSS, theme=THEME)  # Gradio 6: css/theme go to launch()  # doctest: +SKIP
 
 This module holds the chat tab and puts the page together; the other tabs live in
 ``ui.whatif_tab`` and ``ui.knowledge_tab``, the escaping and callouts they share in ``ui.render``.

@@ -3,7 +3,9 @@
 Handlers are module-level functions, so tests drive them without a browser; ``compute_whatif`` is
 also the page's ``/what_if`` JSON endpoint. Errors name the field (``friendly_error``), never crash.
 
->>> whatif_view({"sesame_score": 700}, [("overdue_12m", 2)])[1]   # the "now" range, as Markdown
+>>> now = whatif_view({"sesame_score": 700}, [("overdue_12m", 2)])[1]   # the "now" range
+>>> "¥11,000 – ¥32,500" in now
+True
 """
 
 from __future__ import annotations

@@ -12,7 +12,6 @@ ranges, reasons and plans. It is an educational model, not any provider's real o
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -24,7 +23,11 @@ from assistant.whatif.profile import FIELD_SPECS, FIELDS, Profile, ProfileError,
 from retrieval.errors import MingbaiError
 
 MAX_REASONS = 4
-SEARCH_BUDGET_S = 0.045  # what_it_takes stops searching after this long (target: <= 50 ms)
+# what_it_takes tries at most this many combinations of table rows. A count, never the clock: the
+# same profile gets the same plan on any machine under any load. The bundled rules need at most
+# ~900 (4 fields with 4-5 better rows each), so the limit only guards against a rules file with
+# very fine tables; a search that hits it reports the target as out of reach.
+SEARCH_LIMIT = 20_000
 
 # Fields a person can act on, in the order we would suggest them (quickest effect first), with the
 # direction that helps. Sesame score is an *output* of behaviour, account age only grows with time,
@@ -346,7 +349,7 @@ def _domain(f: str, current: int | float) -> Iterator[int | float]:
 
 def _search(profile: Profile, target_rank: int) -> tuple[tuple[str, int | float], ...] | None:
     rules = load_rules()
-    deadline = time.perf_counter() + SEARCH_BUDGET_S
+    budget = [SEARCH_LIMIT]
     fields = [f for f, _ in ACTIONABLE if f in rules.factor_fields]
     levels = {f: _levels(f, getattr(profile, f)) for f in fields}
     fields = [f for f in fields if levels[f]]
@@ -355,6 +358,7 @@ def _search(profile: Profile, target_rank: int) -> tuple[tuple[str, int | float]
     names = band_names()
 
     def reaches(choice: dict[str, int]) -> bool:
+        budget[0] -= 1
         if rules.additive:  # verified at load: points add up and the band follows the total
             total = base.points + sum(levels[f][i][1] - now_points[f] for f, i in choice.items())
             band = rules.band_for_points(total)
@@ -370,8 +374,8 @@ def _search(profile: Profile, target_rank: int) -> tuple[tuple[str, int | float]
                 continue  # even the best rows of these fields are not enough
             grid = sorted(product(*(range(len(levels[f])) for f in combo)), key=sum)
             for idx in grid:
-                if time.perf_counter() > deadline:
-                    break
+                if budget[0] <= 0:
+                    return None
                 choice = dict(zip(combo, idx, strict=True))
                 if reaches(choice):
                     cost = (sum(idx) + k, sum(fields.index(f) for f in combo))
@@ -380,6 +384,4 @@ def _search(profile: Profile, target_rank: int) -> tuple[tuple[str, int | float]
                     break
         if best is not None:
             return tuple((f, levels[f][i][0]) for f, i in best[1].items())
-        if time.perf_counter() > deadline:
-            return None
     return None
