@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-Route = Literal["knowledge", "whatif", "out_of_scope"]
+# "conversation": a greeting or thanks, answered with one line
+Route = Literal["knowledge", "whatif", "out_of_scope", "conversation"]
 
 
 @dataclass(frozen=True)
@@ -29,8 +30,16 @@ class Answer:
     timings: dict[str, float] = field(default_factory=dict)
     notes: tuple[str, ...] = ()  # e.g. "question trimmed to 2,000 characters"
     retrieved: tuple[tuple[str, float], ...] = ()  # (entry id, score) ranking behind the answer
+    clarifying: bool = False  # the message was unclear: the answer asks what it is about
+    suggestions: tuple[str, ...] = ()  # questions the user can send next (answerable ones)
+    suggestion_ids: tuple[str, ...] = ()  # the entries that answer them
+    # A message asking several questions: one answer per question, in order (``text`` and
+    # ``citations`` above are all of them together); empty for a message asking one.
+    parts: tuple[Answer, ...] = ()
+    question: str = ""  # the question this answer (or part) answers, as masked
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["citations"] = [asdict(c) for c in self.citations]
+        data["parts"] = [p.to_dict() for p in self.parts]
         return data

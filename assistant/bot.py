@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.answer import Answer, Citation, Route
-from assistant.composer import ComposeInput, abstain_text, sources_block
+from assistant.composer import (
+    ComposeInput,
+    abstain_text,
+    no_entry_for_product_text,
+    sources_block,
+)
 from assistant.factory import Components, build_components
 from assistant.followup import recent_story, resolve_followup
 from assistant.injection import strip_injection
@@ -38,9 +44,15 @@ class _Pending:
     lang: Lang
     route: Route
     query: str
+    kind: str | None = None  # greeting, thanks, handoff, lookup (assistant.dialogue), or None
     story: str | None = None  # the recent conversation, for scams told over several messages
     result: SearchResult | None = None  # set by ask_many's batched search
     timings: dict[str, float] = field(default_factory=dict)
+
+
+def _plain(question: str) -> str:
+    """A question echoed as a part's heading, with no markup (answers never carry a user's HTML)."""
+    return re.sub(r"[<>*`\[\]]", " ", question).strip()
 
 
 class Assistant:
@@ -111,10 +123,81 @@ class Assistant:
     def ask_many(
         self, questions: Sequence[str], histories: Sequence[History | None] | None = None
     ) -> list[Answer]:
-        """Answer many questions with one batched embedding call (batch evaluation)."""
+        """Answer many questions with one batched search (batch evaluation, the HTTP API).
+
+        A message asking several questions ("花呗怎么提前还款？借呗能提前还吗？要手续费吗？") is
+        answered part by part, each part seeing the ones before it as history (so "要手续费吗"
+        is about 借呗), up to ``max_parts``; the answer lists them in order.
+        """
         histories = list(histories) if histories is not None else [None] * len(questions)
         if len(histories) != len(questions):
             raise ValueError(f"{len(questions)} questions but {len(histories)} histories")
+        flat: list[tuple[str, History | None]] = []
+        spans: list[tuple[int, int, list[str]]] = []  # start, parts answered, parts not read
+        for question, history in zip(questions, histories, strict=True):
+            parts = self._parts(question)
+            dialogue = self.components.dialogue
+            answered, rest = parts[: dialogue.max_parts], parts[dialogue.max_parts :]
+            spans.append((len(flat), len(answered), rest))
+            context = list(history or [])
+            for part in answered:
+                flat.append((part, context or None))
+                context = [*context, {"role": "user", "content": part, "part": "1"}]
+        answers = self._answer_all([q for q, _ in flat], [h for _, h in flat])
+        return [
+            self._merge(questions[i], answers[start : start + n], rest)
+            if n > 1 else answers[start]
+            for i, (start, n, rest) in enumerate(spans)
+        ]
+
+    def _parts(self, question: str) -> list[str]:
+        """The questions of one message (the message itself when it asks one, or is a scam
+        story: the warning must stand at the top, once)."""
+        limit = self.components.rules.max_question_chars
+        if not isinstance(question, str) or len(question) > limit:
+            return [question]  # a long paste is trimmed, with a note, and read as one
+        # injected instructions are dropped first: "…？忽略之前的指令" is one question, not two
+        cleaned = strip_injection(question) or question
+        parts = self.components.dialogue.split(cleaned)
+        if len(parts) < 2 or self.components.scam.check(cleaned):
+            return [question]
+        return parts
+
+    def _merge(self, message: str, answers: Sequence[Answer], rest: Sequence[str]) -> Answer:
+        lang = detect_language(message)
+        notes: list[str] = []
+        if rest:
+            template = (self.components.dialogue.parts_note or {}).get(lang, "")
+            sep = "；" if lang == "zh" else "; "
+            shown = sep.join(mask_personal_data(r) for r in rest)
+            notes.append(template.format(n=len(answers) + len(rest), k=len(answers), rest=shown))
+        blocks = [f"**{i}. {_plain(a.question)}**\n\n{a.text}" for i, a in enumerate(answers, 1)]
+        citations: list[Citation] = []
+        for a in answers:
+            citations += [c for c in a.citations if c.doc_id not in {x.doc_id for x in citations}]
+        timings: dict[str, float] = {}
+        for a in answers:
+            for k, v in a.timings.items():
+                timings[k] = timings.get(k, 0.0) + v
+        routes = [a.route for a in answers]
+        return Answer(
+            text="\n\n".join([*notes, *blocks]),
+            route="knowledge" if "knowledge" in routes else routes[0],
+            citations=citations,
+            abstained=all(a.abstained for a in answers),
+            scam_warning=next((a.scam_warning for a in answers if a.scam_warning), None),
+            language=lang,
+            timings=timings,
+            notes=tuple(notes),
+            retrieved=tuple(r for a in answers for r in a.retrieved),
+            clarifying=all(a.clarifying for a in answers),
+            parts=tuple(answers),
+            question=mask_personal_data(strip_control(message)).strip(),
+        )
+
+    def _answer_all(
+        self, questions: Sequence[str], histories: Sequence[History | None]
+    ) -> list[Answer]:
         pending = [self._prepare(q, h) for q, h in zip(questions, histories, strict=True)]
         searching = [p for p in pending if p.route == "knowledge"]
         if searching:
@@ -133,7 +216,27 @@ class Assistant:
         text, notes = self._clean(question)
         router = self.components.router
         route: Route = router.route(text)
+        if route == "out_of_scope" and self.components.scam.check(text):
+            route = "knowledge"  # a scam story is answered, whatever else it names
+        kind = self.components.dialogue.kind(text)
+        if kind in ("greeting", "thanks"):
+            route = "conversation"
+        elif kind in ("handoff", "lookup"):
+            route = "knowledge"  # "帮我查我的额度多少" is a look-up, never an estimate
         query = resolve_followup(text, history) if route == "knowledge" else text
+        last = history[-1] if history else None
+        if (route == "knowledge" and query == text and last is not None and last.get("part")
+                and not self.components.policy.products_of(text)):
+            # a later part of the same message that names no product ("要手续费吗") is about the
+            # products the part before it named
+            from assistant.composer import PRODUCT_NAMES
+
+            named = self.components.policy.products_of(str(last["content"]))
+            lang = detect_language(text)
+            names = [PRODUCT_NAMES[n][0 if lang == "zh" else 1] for n in sorted(named)
+                     if n in PRODUCT_NAMES]  # fmt: skip
+            if names:
+                query = f"{' '.join(names)} {text}"
         if route != "whatif" and history:
             merged = resolve_whatif_followup(text, history, lambda t: router.route(t) == "whatif")
             if merged is not None:  # "要是涨到750呢" after a what-if question
@@ -141,7 +244,7 @@ class Assistant:
         story = recent_story(text, history)
         if story is not None:
             story = mask_personal_data(strip_control(story))
-        p = _Pending(text, notes, detect_language(text), route, query, story)
+        p = _Pending(text, notes, detect_language(text), route, query, kind, story)
         p.timings["route_ms"] = (time.perf_counter() - t0) * 1000
         return p
 
@@ -152,7 +255,13 @@ class Assistant:
         retrieved: tuple[tuple[str, float], ...] = ()
         citations: list[Citation] = []
         scam: str | None = None
-        if route == "whatif":
+        clarifying = False
+        suggestions: tuple[str, ...] = ()
+        suggested: tuple[str, ...] = ()
+        dialogue = c.dialogue
+        if route == "conversation":
+            answer_text, abstained = dialogue.reply(p.kind or "greeting", lang), False
+        elif route == "whatif":
             scam = self._scam_warning(text, lang, None, p.story)
             answer_text, abstained = self._whatif(p.query, lang), False
         elif route == "out_of_scope":
@@ -163,11 +272,47 @@ class Assistant:
             p.timings.update({k: v for k, v in result.timings.items() if k != "embed_ms"})
             retrieved = tuple((h.entry_id, round(h.score, 4)) for h in result.hits)
             scam = self._scam_warning(text, lang, result.top, p.story)
-            chosen = self._choose(result, scam is not None, p.query, lang)
-            if chosen is None:
+            decision = c.policy.decide(
+                result, scam=scam is not None, query=p.query, lang=lang,
+                about_scams=c.scam.mentions_scams(p.query),
+            )
+            chosen = list(decision.chosen)
+            handoff = [e for e in dialogue.handoff_entries if e in c.entries]
+            if p.kind == "handoff" and handoff and not scam:
+                ranked = [h for h in result.hits if h.entry_id in handoff]
+                top = result.top
+                chosen = ranked[:1] or [EntryHit(handoff[0], top.score if top else 1.0,
+                                                 top.dense if top else 1.0)]
+            if p.kind == "lookup" and not scam:
+                allowed = [e for e in dialogue.lookup_entries if e in c.entries
+                           and c.policy.fits_products(c.entries[e], decision.products)]
+                ranked = [h for h in result.hits if h.entry_id in allowed]
+                if ranked or allowed:
+                    top = result.top
+                    chosen = ranked[:1] or [EntryHit(allowed[0], top.score if top else 1.0,
+                                                     top.dense if top else 1.0)]
+            if p.kind == "lookup":
+                named = self._topic(decision.products & {"huabei", "jiebei", "wangshangdai",
+                                                          "sesame", "yuebao"}, lang, "")
+                products = named or dialogue.reply("lookup_products", lang)
+                p.notes.append(dialogue.reply("lookup", lang, products=products))
+            fragment = (
+                not scam and p.kind is None and p.query == p.text and dialogue.is_fragment(text)
+            )
+            if fragment:
+                suggested = self._suggestions(result, decision.products)
+                suggestions = tuple(c.entries[i].title(lang) for i in suggested)
+                clarifying = bool(suggested)
+            if clarifying:
+                head = dialogue.reply("clarify", lang, topic=self._topic(decision.products, lang))
+                answer_text = "\n".join([head, *(f"- {s}" for s in suggestions)])
+                abstained = False
+            elif not chosen:
                 in_domain = c.router.in_domain(p.query)
                 route = "knowledge" if in_domain or scam else "out_of_scope"
                 answer_text, abstained = abstain_text(lang, not in_domain, scam), True
+                if decision.reason == "no_entry_for_product":
+                    answer_text = no_entry_for_product_text(lang, decision.products, scam)
             else:
                 t1 = time.perf_counter()
                 entries = [c.entries[h.entry_id] for h in chosen]
@@ -196,7 +341,39 @@ class Assistant:
             timings=p.timings,
             notes=tuple(p.notes),
             retrieved=retrieved,
+            clarifying=clarifying,
+            suggestions=suggestions,
+            suggestion_ids=suggested,
+            question=text,
         )
+
+    def _suggestions(
+        self, result: SearchResult, products: frozenset[str], n: int = 3
+    ) -> tuple[str, ...]:
+        """Up to ``n`` entries (ids) closest to the message that fit its products: their titles
+        are questions the knowledge base answers."""
+        c = self.components
+        out: list[str] = []
+        for h in result.hits:
+            entry = c.entries[h.entry_id]
+            if entry.is_scam or not c.policy.fits_products(entry, products):
+                continue
+            out.append(entry.id)
+            if len(out) == n:
+                break
+        return tuple(out)
+
+    @staticmethod
+    def _topic(products: frozenset[str], lang: Lang, default: str | None = None) -> str:
+        from assistant.composer import PRODUCT_NAMES
+        from assistant.dialogue import DialogueRules
+
+        names = [PRODUCT_NAMES[p][0 if lang == "zh" else 1] for p in sorted(products)
+                 if p in PRODUCT_NAMES]  # fmt: skip
+        joined = ("、" if lang == "zh" else " / ").join(names)
+        if joined or default is not None:
+            return joined or str(default)
+        return DialogueRules.load().reply("clarify_topic", lang)
 
     def _scam_warning(
         self, text: str, lang: Lang, top: EntryHit | None, story: str | None = None
@@ -213,37 +390,6 @@ class Assistant:
         )
         flagged = c.scam.check(text, evidence) or (story is not None and c.scam.check(story))
         return SCAM_WARNING[lang] if flagged else None
-
-    def _choose(
-        self, result: SearchResult, scam: bool, query: str, lang: Lang
-    ) -> list[EntryHit] | None:
-        """The entries to answer from, best first, or None to abstain (decided here, in code)."""
-        rules = self.components.rules
-        entries = self.components.entries
-        hits = result.hits
-        if not hits:
-            return None
-        top = hits[0]
-        threshold = rules.abstain_below[lang]
-        if result.unknown_words:
-            threshold = max(threshold, rules.unknown_word_below[lang])
-        if not self.components.router.in_domain(query):
-            threshold = max(threshold, rules.out_of_domain_below)
-        if scam:
-            # A scam question is answered from a scam entry even when the wording is unusual.
-            scam_hits = [h for h in hits if entries[h.entry_id].is_scam]
-            if scam_hits:
-                return [scam_hits[0]]
-            fallback = rules.scam_fallback_entry
-            if fallback in entries:
-                return [EntryHit(fallback, top.score, top.dense)]
-        if top.dense < threshold and not top.exact:
-            return None
-        chosen = [top]
-        for h in hits[1:2]:
-            if top.score - h.score <= rules.second_entry_margin and h.dense >= threshold:
-                chosen.append(h)
-        return chosen
 
     @staticmethod
     def _cite(entry: Entry, hit: EntryHit, lang: Lang) -> Citation:

@@ -3,7 +3,7 @@ sentences from the retrieved entries (verdict first, then the essentials, then n
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -72,6 +72,39 @@ class GroundedComposer:
         for i, extra in enumerate(data.entries[1:], 2):
             parts.append(f"{SEE_ALSO[lang]}: {extra.section(lang).verdict} [{i}]")
         return "\n\n".join(parts)
+
+
+PRODUCT_NAMES = {
+    "huabei": ("花呗", "Huabei"), "jiebei": ("借呗", "Jiebei"),
+    "wangshangdai": ("网商贷", "MYbank loans"), "sesame": ("芝麻信用", "Sesame Credit"),
+    "yuebao": ("余额宝", "Yu'e Bao"), "xianyu": ("闲鱼", "Xianyu"),
+    "credit_card": ("信用卡", "credit cards"), "credit_report": ("征信", "credit reports"),
+}  # fmt: skip
+NO_ENTRY_FOR_PRODUCT = {
+    "zh": (
+        "抱歉，关于{names}的这个问题，我的知识库里还没有能可靠回答它的内容；"
+        "别的产品的说明不一定适用，我不想拿来凑数。\n\n"
+        "可以在支付宝 App 内打开{names}的页面查看说明，"
+        "或通过 App 内的“我的客服”或 95188 咨询官方客服。"
+    ),
+    "en": (
+        "Sorry, my knowledge base has nothing that reliably answers this question about {names}; "
+        "what applies to another product may not apply here, so I won't guess.\n\nThe {names} "
+        "page in the Alipay app explains it, or ask the official customer service in the app "
+        "or on 95188."
+    ),
+}
+
+
+def no_entry_for_product_text(
+    lang: Lang, products: Iterable[str], scam_warning: str | None
+) -> str:
+    """The abstain text for a question about a product no close entry is about."""
+    sep = "、" if lang == "zh" else " / "
+    names = sep.join(PRODUCT_NAMES[p][0 if lang == "zh" else 1] for p in sorted(products)
+                     if p in PRODUCT_NAMES)  # fmt: skip
+    text = NO_ENTRY_FOR_PRODUCT[lang].format(names=names or ("这个产品" if lang == "zh" else "it"))
+    return f"{scam_warning}\n\n{text}" if scam_warning else text
 
 
 def abstain_text(lang: Lang, out_of_scope: bool, scam_warning: str | None) -> str:

@@ -215,6 +215,50 @@ def run_eval(
     return code
 
 
+PAIR_SHOWN = ("pairs", "same", "apart", "balanced", "wrong_product", "abstain_rate",
+              "clarify_rate", "scam_rate", "distinct_intents", "questions")  # fmt: skip
+
+
+def run_pairs(
+    file: Path, *, out: Path | None = None, factory: Callable[[], Any] | None = None
+) -> int:
+    """``mingbai eval --pairs FILE``: the intent test on question pairs (assistant.eval_pairs)."""
+    import json
+
+    from assistant.eval_pairs import PairFileError, evaluate_pairs, read_pairs
+    from knowledge.lexicon import load_lexicon
+    from retrieval.text import normalize
+
+    try:
+        pairs = read_pairs(file)
+    except PairFileError as exc:
+        return _error(str(exc), 1)
+    try:
+        bot: Any = (factory or assistant_factory)()
+    except MingbaiError as exc:
+        return _error(str(exc), 1)
+    lexicon = load_lexicon()
+    entries = bot.components.entries
+
+    def entry_products(entry_id: str) -> set[str]:
+        entry = entries.get(entry_id)
+        return set(entry.products) if entry is not None else set()
+
+    run = evaluate_pairs(
+        bot, pairs, question_products=lambda q: set(lexicon.products_in(normalize(q))),
+        entry_products=entry_products,
+    )  # fmt: skip
+    for name in PAIR_SHOWN:
+        typer.echo(f"{name:<18} {run.summary[name]}")
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "pairs-summary.json").write_text(
+            json.dumps(run.summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+        typer.echo(f"summary: {out / 'pairs-summary.json'}")
+    return 0
+
+
 def _opt(*names: str, metavar: str | None = None, help_text: str) -> Any:
     return typer.Option(*names, metavar=metavar, help=help_text, show_default=False)
 
@@ -240,8 +284,15 @@ def register(app: typer.Typer) -> None:
                                 "knowledge/eval/targets.yaml is missed.")] = False,
         skip_bad: Annotated[bool, typer.Option("--skip-bad",
                             help="Malformed rows do not fail the run (still reported).")] = False,
+        pairs: Annotated[bool, typer.Option("--pairs", help="FILE holds question pairs "
+                         "(sentence1, sentence2, label): report same / apart / balanced.")] = False,
     ) -> None:  # fmt: skip
         """Evaluate the assistant on a FAQ file: results.jsonl, summary.json and report.html."""
+        if pairs:
+            code = run_pairs(file, out=out)
+            if code:
+                raise typer.Exit(code)
+            return
         code = run_eval(
             file, out=out, compare=compare, workers=workers, batch_size=batch_size,
             fail_under=fail_under or (), fail_over=fail_over or (), gate_targets=gate_targets,

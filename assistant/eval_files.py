@@ -23,8 +23,10 @@ from assistant.errors import MingbaiError
 KNOWN_COLUMNS = {
     "question", "history", "expect_route", "expect_doc", "expect_abstain", "expect_scam",
     "must_include", "must_not_include", "lang", "tags", "id",
+    "expect_clarify", "expect_parts", "expect_no_scam_after", "expect_handoff",
 }  # fmt: skip
-LIST_COLUMNS = ("history", "expect_doc", "must_include", "must_not_include", "tags")
+LIST_COLUMNS = ("history", "expect_doc", "must_include", "must_not_include", "tags",
+                "expect_parts")  # fmt: skip
 FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".yaml": "yaml", ".yml": "yaml"}
 
 
@@ -55,6 +57,10 @@ class EvalRow:
     lang: str | None = None
     tags: tuple[str, ...] = ()
     id: str | None = None
+    expect_clarify: bool | None = None  # the answer asks what the message is about
+    expect_parts: tuple[str, ...] = ()  # several questions: the entry each part is answered from
+    expect_no_scam_after: bool | None = None  # a scam story in the history, an ordinary question
+    expect_handoff: bool | None = None  # the official channels (95188, in-app service)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], line: int = 0) -> EvalRow:
@@ -90,8 +96,10 @@ class EvalRow:
         ):
             raise ValueError("'history' must be a list of {role, content} messages")
         route = data.get("expect_route")
-        if route not in (None, "", "knowledge", "whatif", "out_of_scope"):
-            raise ValueError(f"'expect_route' must be knowledge, whatif or out_of_scope: {route!r}")
+        if route not in (None, "", "knowledge", "whatif", "out_of_scope", "conversation"):
+            raise ValueError(
+                f"'expect_route' must be knowledge, whatif, out_of_scope or conversation: {route!r}"
+            )
         lang = data.get("lang")
         if lang not in (None, "", "zh", "en"):
             raise ValueError(f"'lang' must be zh or en, got {lang!r}")
@@ -117,6 +125,10 @@ class EvalRow:
             lang=lang or None,
             tags=strs("tags"),
             id=None if row_id in (None, "") else str(row_id),
+            expect_clarify=flag("expect_clarify"),
+            expect_parts=strs("expect_parts"),
+            expect_no_scam_after=flag("expect_no_scam_after"),
+            expect_handoff=flag("expect_handoff"),
         )
 
 

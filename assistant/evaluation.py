@@ -47,6 +47,8 @@ HIGHER_IS_BETTER = (
     "pass_rate", "route_accuracy", "hit_at_1", "hit_at_3", "mrr", "ndcg_at_10",
     "answer_pass_rate", "abstain_accuracy", "abstain_precision", "abstain_recall",
     "scam_precision", "scam_recall", "language_accuracy",
+    "parts_accuracy", "clarify_accuracy", "clarify_suggestion_hit", "handoff_accuracy",
+    "no_scam_after_accuracy", "lookup_accuracy", "smalltalk_accuracy",
 )  # fmt: skip
 LOWER_IS_BETTER = ("scam_false_alarm_rate", "p50_ms", "p95_ms")
 # Every scalar metric of a summary: True when higher is better.
@@ -130,7 +132,7 @@ def check_row(row: EvalRow, answer: Answer) -> tuple[list[Check], int | None]:
     if row.expect_route is not None:
         ok = answer.route == row.expect_route
         checks.append(Check("route", ok, f"expected {row.expect_route}, got {answer.route}"))
-    if row.expect_doc and not row.expect_abstain:
+    if row.expect_doc and not row.expect_abstain and not row.expect_clarify:
         ranked = [doc for doc, _ in answer.retrieved]
         ranks = [ranked.index(d) + 1 for d in row.expect_doc if d in ranked]
         rank = min(ranks) if ranks else None
@@ -158,6 +160,30 @@ def check_row(row: EvalRow, answer: Answer) -> tuple[list[Check], int | None]:
     if row.lang is not None:
         ok = answer.language == row.lang
         checks.append(Check("language", ok, f"expected {row.lang}, got {answer.language}"))
+    if row.expect_clarify is not None:
+        ok = answer.clarifying == row.expect_clarify
+        reason = f"expected {row.expect_clarify}, got {answer.clarifying}"
+        checks.append(Check("clarify", ok, reason))
+        if row.expect_clarify and row.expect_doc:
+            ok = bool(set(answer.suggestion_ids) & set(row.expect_doc))
+            checks.append(Check("suggest", ok, f"expected one of {list(row.expect_doc)} among "
+                                               f"{list(answer.suggestion_ids)}"))  # fmt: skip
+    if row.expect_parts:
+        part_docs = [p.citations[0].doc_id if p.citations and not p.abstained else None
+                     for p in (answer.parts or (answer,))]  # fmt: skip
+        want = list(row.expect_parts)  # "-": that part should get no entry (abstain, estimate)
+        ok = len(part_docs) == len(want) and all(
+            d == w or (w == "-" and d is None) for d, w in zip(part_docs, want, strict=True)
+        )
+        checks.append(Check("parts", ok, f"expected {want}, answered from {part_docs}"))
+    if row.expect_no_scam_after is not None:
+        ok = (answer.scam_warning is None) == row.expect_no_scam_after
+        reason = f"warning shown: {answer.scam_warning is not None}"
+        checks.append(Check("no_scam_after", ok, reason))
+    if row.expect_handoff is not None:
+        ok = ("95188" in answer.text and not answer.abstained) == row.expect_handoff
+        reason = "official channels given" if ok else "no official channel"
+        checks.append(Check("handoff", ok, reason))
     return checks, rank
 
 
@@ -221,6 +247,19 @@ def _metrics(results: Sequence[RowResult]) -> dict[str, Any]:
         "scam_false_alarm_rate": _ratio(sc_fp, sc_neg),
         "language_accuracy": _ratio(
             sum(c.passed for c in checks("language")), len(checks("language"))
+        ),
+        **{f"{name}_accuracy": _ratio(sum(c.passed for c in checks(name)), len(checks(name)))
+           for name in ("parts", "clarify", "handoff", "no_scam_after")},
+        "clarify_suggestion_hit": _ratio(
+            sum(c.passed for c in checks("suggest")), len(checks("suggest"))
+        ),
+        "lookup_accuracy": _ratio(
+            sum(r.passed for r in results if "lookup" in r.row.tags),
+            sum(1 for r in results if "lookup" in r.row.tags),
+        ),
+        "smalltalk_accuracy": _ratio(
+            sum(r.passed for r in results if r.row.expect_route == "conversation"),
+            sum(1 for r in results if r.row.expect_route == "conversation"),
         ),
         "p50_ms": round(percentile(latencies, 0.5), 2),
         "p95_ms": round(percentile(latencies, 0.95), 2),

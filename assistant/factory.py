@@ -1,56 +1,40 @@
-"""The one place where Mingbai's parts are created and wired together."""
+"""The one place where Mingbai's parts are created and wired together.
+
+(``load_answering_rules`` and ``AnsweringRules`` live in :mod:`assistant.decision`; they are
+re-exported here for the callers that wire components.)
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from functools import lru_cache
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-import yaml
+from typing import TYPE_CHECKING
 
 from assistant.composer import Composer, GroundedComposer
+from assistant.decision import AnsweringRules, DecisionPolicy, load_answering_rules
+from assistant.dialogue import DialogueRules
 from assistant.router import Router
 from assistant.scam import ScamDetector
 from assistant.settings import DEFAULT_MODEL, Settings, apply_offline_env, get_settings
 from knowledge.entry import Entry
+from knowledge.lexicon import load_lexicon
 from knowledge.loader import EntryError, load_knowledge
 from retrieval.embeddings import Embedder, make_embedder
 from retrieval.errors import IndexNotReadyError, ModelNotReadyError
 from retrieval.indexer import IndexReport, index_lock, plan, update_index
 from retrieval.lexical import warm_up as warm_lexical
-from retrieval.search import KnowledgeSearch, SearchConfig
+from retrieval.search import KnowledgeSearch
 from retrieval.store import ChunkStore, StoreLocation
 
 if TYPE_CHECKING:
     from assistant.bot import Assistant
 
+__all__ = ["AnsweringRules", "Components", "build_components", "build_index", "check_index",
+           "default_assistant", "ensure_model", "load_answering_rules", "open_store"]
 log = logging.getLogger("mingbai")
-ANSWERING_PATH = Path(__file__).resolve().parent / "rules" / "answering.yaml"
-
-
-@dataclass(frozen=True)
-class AnsweringRules:
-    abstain_below: dict[str, float]
-    unknown_word_below: dict[str, float]
-    out_of_domain_below: float
-    scam_evidence_above: float
-    second_entry_margin: float
-    max_points: int
-    max_question_chars: int
-    query_max_tokens: int
-    scam_fallback_entry: str
-    search: SearchConfig = field(default_factory=SearchConfig)
-
-
-@lru_cache(maxsize=2)
-def load_answering_rules(path: Path = ANSWERING_PATH) -> AnsweringRules:
-    data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
-    search = SearchConfig(**data.pop("retrieval", {}))
-    return AnsweringRules(**data, search=search)
 
 
 @dataclass
@@ -63,6 +47,8 @@ class Components:
     scam: ScamDetector
     composer: Composer
     rules: AnsweringRules
+    policy: DecisionPolicy
+    dialogue: DialogueRules
     index_report: IndexReport | None = None
 
 
@@ -186,15 +172,19 @@ def build_components(
             from assistant.llm import LLMComposer, chat_model_from_spec
 
             composer = LLMComposer(chat_model_from_spec(settings.llm))
+    entries = {e.id: e for e in loaded.entries}
+    router = Router.load()
     return Components(
         settings=settings,
-        entries={e.id: e for e in loaded.entries},
+        entries=entries,
         load_errors=loaded.errors,
         search=search,
-        router=Router.load(),
+        router=router,
         scam=ScamDetector.load(),
         composer=composer,
         rules=rules,
+        policy=DecisionPolicy(rules, entries, load_lexicon(), router.credit_question),
+        dialogue=DialogueRules.load(),
         index_report=report,
     )
 

@@ -137,6 +137,33 @@ STORY_TURNS = 3  # the current message and the two user messages before it
 STORY_MESSAGE_CHARS = 1000  # of each earlier message (a pasted page must not slow the check)
 
 
+# A message continues the story before it when it points back at it (他/对方/现在/then, the
+# person who called...) or is too short to stand alone; "借呗能提前还吗" after a scam story is a new
+# question, and gets no warning.
+_CONTINUES_ZH = re.compile(
+    r"他|她|对方|他们|那人|这人|那个人|客服|现在|然后|接着|又|还要|还让|刚才|刚刚|那我|我该|"
+    r"要给吗|能给吗|怎么办|给不给|转不转|要不要|这样|这个"
+)
+_CONTINUES_EN = re.compile(
+    r"\b(he|she|they|them|him|her|the (guy|man|woman|caller|buyer|seller|agent)|"
+    r"now|then|again|next|should i|what do i do|this guy)\b",
+    re.I,
+)
+MAX_STANDALONE_CHARS = 6
+
+
+def continues_story(question: str) -> bool:
+    """True when ``question`` reads as the next part of an earlier message, not a new question.
+
+    >>> continues_story("现在要我把验证码报给他，要给吗"), continues_story("借呗能提前还吗")
+    (True, False)
+    """
+    text = question.strip()
+    if len(text) <= MAX_STANDALONE_CHARS:
+        return True
+    return bool(_CONTINUES_ZH.search(text) or _CONTINUES_EN.search(text))
+
+
 def recent_story(question: str, history: Sequence[Mapping[str, str]] | None) -> str | None:
     """The user's last few messages joined, when ``question`` continues a conversation.
 
@@ -147,7 +174,7 @@ def recent_story(question: str, history: Sequence[Mapping[str, str]] | None) -> 
     earlier = [
         m.strip()[:STORY_MESSAGE_CHARS] for m in user_messages(history)[-(STORY_TURNS - 1) :]
     ]
-    if not earlier:
+    if not earlier or not continues_story(question):
         return None
     sep = "。" if detect_language(question) == "zh" else ". "
     return sep.join([*earlier, question.strip()])

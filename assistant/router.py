@@ -25,6 +25,7 @@ SCOPE_RULES_PATH = Path(__file__).resolve().parent / "rules" / "scope.yaml"
 @dataclass(frozen=True)
 class Router:
     products: tuple[re.Pattern[str], ...]
+    platforms: tuple[re.Pattern[str], ...]
     topics: tuple[re.Pattern[str], ...]
     out_of_scope: tuple[re.Pattern[str], ...]
     account_lookup: tuple[re.Pattern[str], ...]
@@ -38,7 +39,15 @@ class Router:
         return any(p.search(text) for p in self.products)
 
     def in_domain(self, question: str) -> bool:
-        """True when the question names one of our products or a consumer-credit topic."""
+        """True when the question names one of our products, the apps they live in, or a
+        consumer-credit topic (an Alipay question we cannot answer is "I don't know", not
+        "out of scope")."""
+        text = normalize(question)
+        return self.credit_question(text) or any(p.search(text) for p in self.platforms)
+
+    def credit_question(self, question: str) -> bool:
+        """True when the question names one of our products or a consumer-credit topic (naming
+        only Alipay or Taobao is not enough: the answer needs the stricter evidence)."""
         text = normalize(question)
         return self.names_product(text) or any(p.search(text) for p in self.topics)
 
@@ -49,6 +58,7 @@ class Router:
         lookup = any(p.search(text) for p in self.account_lookup) and not _DIGITS.search(text)
         if not lookup and looks_like_whatif(question):
             return "whatif"
-        if not self.names_product(text) and any(p.search(text) for p in self.out_of_scope):
+        named = self.names_product(text) or any(p.search(text) for p in self.platforms)
+        if not named and any(p.search(text) for p in self.out_of_scope):
             return "out_of_scope"
         return "knowledge"

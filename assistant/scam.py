@@ -44,6 +44,7 @@ class ScamDetector:
     demand: tuple[re.Pattern[str], ...]
     story: tuple[re.Pattern[str], ...]
     victim: tuple[re.Pattern[str], ...]
+    about_scams: tuple[re.Pattern[str], ...]
 
     @classmethod
     @lru_cache(maxsize=2)
@@ -71,6 +72,17 @@ class ScamDetector:
             if victim is not None:
                 return f"evidence + victim: {victim.pattern}"
         return None
+
+    def mentions_scams(self, question: str) -> bool:
+        """True when the question is about scams at all (so a scam entry may answer it).
+
+        >>> ScamDetector.load().mentions_scams("闲鱼的钱要等确认收货才到账吗")
+        False
+        >>> ScamDetector.load().mentions_scams("安全账户是骗局吗")
+        True
+        """
+        text = normalize(question)
+        return any(p.search(text) for p in self.about_scams)
 
     def check(self, question: str, scam_evidence: bool = False) -> bool:
         return self.matched(question, scam_evidence) is not None

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from assistant.settings import OFFLINE_ENV
+from assistant.settings import OFFLINE_ENV, Settings
 
 for _k, _v in OFFLINE_ENV.items():
     os.environ[_k] = _v
@@ -129,7 +129,47 @@ def bot(session_home: Path, real_embedder):  # type: ignore[no-untyped-def]
     from assistant.settings import Settings
 
     settings = Settings(home=session_home)
+    seed_index(Settings.from_env(), settings)
     return Assistant(components=build_components(settings, embedder=real_embedder))
+
+
+class CachedEmbedder:
+    """The real embedder, answering passages it has already embedded from a store's copy of
+    their vectors (the same model's, bit for bit): a second index of the whole knowledge base
+    (a Chroma server's) then costs seconds, not another full embedding run."""
+
+    def __init__(self, embedder, store) -> None:  # type: ignore[no-untyped-def]
+        got = store.collection.get(include=["documents", "embeddings"])
+        self._known = {d: list(map(float, v)) for d, v in
+                       zip(got["documents"], got["embeddings"], strict=True)}  # fmt: skip
+        self._inner = embedder
+        self.fingerprint = embedder.fingerprint
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        missing = [t for t in texts if t not in self._known]
+        if missing:
+            self._known.update(zip(missing, self._inner.embed_documents(missing), strict=True))
+        return [self._known[t] for t in texts]
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        return getattr(self._inner, name)
+
+
+@pytest.fixture(scope="session")
+def cached_embedder(bot, real_embedder):  # type: ignore[no-untyped-def]
+    return CachedEmbedder(real_embedder, bot.components.search.store)
+
+
+def seed_index(source: Settings, target: Settings) -> None:
+    """Start the test index from a copy of the data dir's (`make test` has just built it), so
+    the session indexes only what changed instead of ~5,000 chunks again. The copy is the test's
+    own: nothing the tests write reaches the user's index."""
+    import shutil
+
+    src = source.index_dir / "chroma"
+    if src.is_dir() and not target.index_dir.exists() and source.chroma_url is None:
+        target.index_dir.mkdir(parents=True)
+        shutil.copytree(src, target.index_dir / "chroma")
 
 
 

@@ -112,7 +112,9 @@ def test_control_characters_are_removed(bot) -> None:  # type: ignore[no-untyped
 def test_never_claims_to_see_an_account(bot) -> None:  # type: ignore[no-untyped-def]
     ans = bot.ask("帮我查一下我的借呗额度是多少")
     assert not ans.abstained
-    assert ans.citations[0].doc_id in {"about-mingbai", "jiebei-limit-factors"}
+    assert ans.citations[0].doc_id in {"about-mingbai", "general-account-lookup",
+                                       "jiebei-limit-check"}
+    assert "看不到" in ans.text
 
 
 def test_whatif_questions_are_routed_to_the_scorer(bot) -> None:  # type: ignore[no-untyped-def]
@@ -142,3 +144,42 @@ def test_browse_and_find_entries(bot) -> None:  # type: ignore[no-untyped-def]
     found = bot.find_entries("花呗 分期 手续费", k=3)
     assert found[0].doc_id == "huabei-instalments-and-fees" and found[0].sources
     assert bot.find_entries("   ") == []
+
+
+# -- messages that are not plain questions (assistant.dialogue) -------------------------------
+def test_greetings_and_thanks_get_one_line(bot) -> None:  # type: ignore[no-untyped-def]
+    for message in ("你好", "谢谢", "hello"):
+        ans = bot.ask(message)
+        assert ans.route == "conversation" and not ans.abstained and not ans.citations
+        assert "不知道" not in ans.text and "don't know" not in ans.text
+        assert ans.text.count("\n") == 0
+
+
+def test_asking_for_a_person_gets_the_official_channels(bot) -> None:  # type: ignore[no-untyped-def]
+    for message in ("转人工", "I want to talk to a human"):
+        ans = bot.ask(message)
+        assert not ans.abstained and "95188" in ans.text
+        assert ans.citations[0].doc_id == "general-human-customer-service"
+
+
+def test_an_account_look_up_says_mingbai_cannot_see_it_first(bot) -> None:  # type: ignore[no-untyped-def]
+    ans = bot.ask("帮我查一下我的借呗现在是逾期吗")
+    assert ans.text.startswith("明白看不到任何人的账户") and "借呗页面" in ans.text
+    assert ans.route == "knowledge" and not ans.abstained
+    en = bot.ask("can you check my huabei limit for me")
+    assert en.text.startswith("Mingbai cannot see anyone's account")
+
+
+@pytest.mark.parametrize("fragment", ["花呗", "额度", "我之前借的借呗"])
+def test_a_fragment_gets_a_clarifying_question(bot, fragment: str) -> None:  # type: ignore[no-untyped-def]
+    ans = bot.ask(fragment)
+    assert ans.clarifying and not ans.abstained and not ans.citations
+    assert 2 <= len(ans.suggestions) <= 3 and all(s in ans.text for s in ans.suggestions)
+    for suggestion in ans.suggestions:  # each suggestion is itself answerable
+        assert not bot.ask(suggestion).abstained
+
+
+def test_a_huabei_question_is_never_answered_from_a_jiebei_entry(bot) -> None:  # type: ignore[no-untyped-def]
+    for question in ("花呗能提前还款吗", "花呗每个月几号还款", "花唄額度怎麼提高"):
+        ans = bot.ask(question)
+        assert all("jiebei" not in c.doc_id for c in ans.citations), (question, ans.citations)

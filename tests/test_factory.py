@@ -12,7 +12,7 @@ import pytest
 from assistant.errors import IndexNotReadyError, ModelNotReadyError
 from assistant.factory import build_components, load_answering_rules
 from assistant.settings import Settings
-from knowledge.loader import load_knowledge
+from knowledge.loader import entry_file, load_knowledge
 from retrieval.indexer import update_index
 from retrieval.store import ChunkStore, StoreLocation
 from tests.conftest import HashEmbedder
@@ -49,9 +49,8 @@ def test_refuses_a_missing_model(tmp_path: Path) -> None:
 def test_builds_what_is_missing_and_warns_when_stale(tmp_path: Path, caplog) -> None:  # type: ignore[no-untyped-def]
     kb = tmp_path / "kb"
     kb.mkdir()
-    entries_dir = Path(load_knowledge().entries[0].path or "").parent
-    for name in ("huabei-what-is-huabei.md", "about-mingbai.md"):
-        (kb / name).write_text((entries_dir / name).read_text(encoding="utf-8"), encoding="utf-8")
+    for name in ("huabei-what-is-huabei", "about-mingbai"):
+        (kb / f"{name}.md").write_text(entry_file(name).read_text(encoding="utf-8"), "utf-8")
     settings = Settings(home=tmp_path / "home")
     emb = HashEmbedder()
     c = build_components(settings, knowledge_dir=kb, embedder=emb, warm=False)

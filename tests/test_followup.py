@@ -80,3 +80,23 @@ def test_recent_story_joins_the_last_user_messages() -> None:
     )
     assert recent_story("现在呢", None) is None
     assert recent_story("现在呢", [{"role": "assistant", "content": "hi"}]) is None
+
+
+SCAM_STORY = [
+    {"role": "user", "content": "有人给我打电话说是支付宝客服，说我的花呗要关闭"},
+    {"role": "assistant", "content": "⚠️ 警惕诈骗……"},
+]
+
+
+def test_a_new_ordinary_question_does_not_continue_a_scam_story() -> None:
+    assert recent_story("借呗能提前还吗", SCAM_STORY) is None
+    assert recent_story("How do I repay Jiebei early?", SCAM_STORY) is None
+    assert recent_story("现在要我把验证码报给他，要给吗", SCAM_STORY) is not None
+    assert recent_story("he wants my code now", SCAM_STORY) is not None
+
+
+def test_the_bot_drops_the_warning_once_the_story_is_over(bot) -> None:  # type: ignore[no-untyped-def]
+    told = bot.ask("现在要我把验证码报给他，要给吗", history=SCAM_STORY)
+    assert told.scam_warning is not None
+    after = bot.ask("借呗能提前还吗", history=SCAM_STORY)
+    assert after.scam_warning is None and not after.abstained

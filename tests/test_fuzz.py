@@ -61,14 +61,14 @@ from ui.http_api import create_api  # noqa: E402
 pytestmark = pytest.mark.slow
 T = TypeVar("T")
 LATENCY_REPORT = ROOT / "artifacts" / "fuzz-latency.json"
-# Inputs per test: ~560 reach Assistant.ask, ~750 the what-if parser, ~480 the HTTP API. Every
+# Inputs per test: ~560 reach Assistant.ask, ~750 the what-if parser, ~330 the HTTP API. Every
 # family of each generator (``weighted(...)`` in fuzz_inputs.py: control characters, surrogates,
 # huge pastes, personal numbers, injections, what-if phrasings...) is still drawn dozens of times,
 # so each class of bug the full run found is still reached; the full 5,000+ inputs, and their
 # latencies, are `python -m benchmarks.fuzz` (part of `make bench`).
 N_ASK, N_ASK_TYPES, N_ASK_PERSONAL, N_INJECTION = 320, 60, 100, 80
 N_WHATIF, N_WHATIF_INJECTION, N_MASK = 600, 150, 500
-N_HTTP, N_HTTP_PERSONAL = 400, 80
+N_HTTP, N_HTTP_PERSONAL = 250, 80
 
 
 class Record:

@@ -150,7 +150,11 @@ def test_issue_positives(question: str) -> None:
      "借呗是不是要芝麻分600分以上才能开", "芝麻分650能开借呗吗",
      "you need at least 700 Sesame points to get Jiebei, true?",
      "my sesame score is 650, can I get jiebei?",
-     "If I spread it over 6 months, how much extra do I pay on Huabei?", "花呗分12期利息多少"],
+     "If I spread it over 6 months, how much extra do I pay on Huabei?", "花呗分12期利息多少",
+     # a zero read from a negation, told in passing; a how-to question (real questions answered
+     # with made-up estimates before)
+     "我是不是没有借呗额度了", "我从来没逾期过 借呗额度为啥突然没了",
+     "my Jiebei limit dropped to zero and I never paid late", "按时还了两年花呗 咋提额"],
 )
 def test_issue_negatives(question: str) -> None:
     assert not looks_like_whatif(question)

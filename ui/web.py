@@ -16,6 +16,7 @@ from __future__ import annotations
 import html
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from typing import Any, Protocol
 
 import gradio as gr
@@ -112,6 +113,14 @@ def render_answer(answer: Answer, upto: int | None = None) -> str:
 
     ``upto`` shows only the first characters of the answer (streaming); sources come last.
     """
+    if answer.parts and upto is None:
+        blocks = [callout("scam", f"**{safe_markdown(answer.scam_warning)}**")] \
+            if answer.scam_warning else []
+        blocks += [safe_markdown(n) for n in answer.notes]
+        for i, part in enumerate(answer.parts, 1):
+            inner = render_answer(replace(part, scam_warning=None, text=_body(part)))
+            blocks.append(f"**{i}. {safe_markdown(part.question)}**\n\n{inner}")
+        return "\n\n".join(blocks)
     body = _body(answer)
     partial = upto is not None and upto < len(body)
     shown = safe_markdown(body[:upto] if partial else body)

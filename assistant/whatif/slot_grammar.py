@@ -152,6 +152,9 @@ FILL = (r"[\s:=~]*(?:(?:is|of|at|was|about|around|roughly|approximately|just|onl
         r"like|maybe|probably|are|只有|大概|大约|目前|现在|已经|差不多|左右|是|有|为|才|约|都|了|分数|"
         r"score)[\s:=~]*)*")
 DUR = N + r"[\s-]*(?:个)?\s*(年|个月|月|months?|mos?\b|years?|yrs?\b)"
+HOW_TO = re.compile(r"(?:怎么|咋|如何|怎样|怎么样)(?:才能|才可以|可以|能|去|来)?"
+                    r"(?:提额|提升|提高|涨|开通|恢复|申请|还款|还)|"
+                    r"\bhow (?:do|can|could) i (?:raise|increase|get|boost|restore|open)\b")
 HYP = re.compile(r"如果|假如|要是|假设|假使|倘若|若(?!干)|\bif\b|\bsuppose\b|\bsupposing\b"
                  r"|\bassuming\b|\bimagine\b")
 DIRECTION = re.compile(
@@ -218,7 +221,7 @@ ON_TIME = (r"(?:(?:按时|按期|准时|正常|如期)(?:还款|还)?|从(?:来)
 OVERDUE = (r"(?:逾期|晚还|迟还|延期还款|拖欠|\boverdue\b|\blate payments?\b|\bmissed payments?\b|"
            r"\bpaid late\b|\bbeen late\b|\blate\b)")
 COUNT = N + r"\s*(?:次|回|笔|遍|\btimes?\b)"
-APPLY = r"(?:申请|查询|点)(?:了|过)*"
+APPLY = r"(?:申请|查询)(?:了|过)*"  # not 点: "点了两次" is a double tap, not applications
 UTIL = r"(?:额度使用率|使用率|使用比例|占用率|\butili[sz]ation(?: rate)?\b|\busage\b)"
 USED = (r"(?:用了|已用|已经用了|用掉了?|花了|刷了|透支了?|欠了|占用了?|"
         r"\bused\b|\busing\b|\bspent\b)")

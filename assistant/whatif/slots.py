@@ -33,6 +33,7 @@ from assistant.whatif.slot_grammar import (
     ESTIMATE,
     FIRST_PERSON,
     GENERAL,
+    HOW_TO,
     HYP,
     LIMIT,
     MAX_CHARS,
@@ -190,6 +191,11 @@ def _parse(text: str) -> Slots:
         changes = {}
     missing = [f for f in FIELDS if (f in masked or f in bad) and f not in values]
     personal = _is_personal(t, bool(values or changes), bool(missing))
+    if personal and not changes and not missing and all(v == 0 for v in values.values()) \
+            and not ESTIMATE.search(t) and not HYP.search(t):
+        # "我一次都没逾期过，额度为啥被砍了" / "我没有借呗额度了吗": a zero read from a negation is
+        # a fact told in passing, not a request for an estimate
+        personal = False
     if personal and not values and not changes and not missing:
         missing = ["sesame_score"]
     return Slots(
@@ -231,6 +237,8 @@ def _direction_clause(t: str, mentions: list[_Mention], values: dict[str, int | 
 
 
 def _is_personal(t: str, has_slots: bool, has_missing: bool) -> bool:
+    if HOW_TO.search(t) and not ESTIMATE.search(t) and not HYP.search(t):
+        return False  # "额度两年没动过 咋提额" asks what to do: the knowledge base answers
     limit = LIMIT.search(t) is not None
     estimate = ESTIMATE.search(t) is not None
     direction = DIRECTION.search(t) is not None

@@ -1,0 +1,201 @@
+"""What to answer from: the decision policy in one place, beside its rules file
+(``rules/answering.yaml``, validated: an unknown key or a wrong type names the file and the key).
+
+Closeness alone is not enough. Real questions are short and many entries are near each other
+in meaning ("花呗分期能提前还吗" / "花呗分期怎么收费"), so the policy also reads what the question
+asks:
+
+1. **Product.** A question that names products (花呗, 借呗, 网商贷, 芝麻信用, 余额宝, 闲鱼, 信用卡,
+   征信; ``knowledge/lexicon.yaml``) is answered only from entries about one of them, or about no
+   product at all (scam patterns, rights under the law). A Huabei question is never answered from a
+   Jiebei entry; when no entry of its product is close enough, Mingbai says so.
+2. **Strength.** The best remaining entry must be similar enough (per language; stricter when the
+   question uses words the knowledge base never uses, and, for an entry about a product, when the
+   question names no product or credit topic), or Mingbai says it does not know.
+3. **Action.** Among entries within ``action_margin`` of the best, one whose ``actions`` match what
+   the question asks to do (还款, 分期, 提额, 退款, 开通...) is preferred to one that merely sits
+   closer.
+
+>>> rules = load_answering_rules()
+>>> rules.abstain_below["zh"] < rules.unknown_word_below["zh"]
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from assistant.errors import ConfigError
+from knowledge.entry import Entry, Lang
+from knowledge.lexicon import Lexicon
+from retrieval.search import EntryHit, SearchConfig, SearchResult
+from retrieval.text import normalize
+
+ANSWERING_PATH = Path(__file__).resolve().parent / "rules" / "answering.yaml"
+Reason = Literal["answered", "scam", "weak", "no_entry_for_product", "nothing_found"]
+
+
+class _Retrieval(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    n_chunks: int = 40
+    lexical_weight: float = 0.0
+    exact_match: bool = True
+    exact_bonus: float = 0.05
+
+
+class AnsweringRules(BaseModel):
+    """The numbers behind every answer decision (see rules/answering.yaml for each one's why)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    abstain_below: dict[Lang, float]
+    unknown_word_below: dict[Lang, float]
+    out_of_domain_below: float
+    scam_evidence_above: float
+    second_entry_margin: float
+    action_margin: float = 0.0
+    max_points: int
+    max_question_chars: int
+    query_max_tokens: int
+    scam_fallback_entry: str
+    retrieval: _Retrieval = _Retrieval()
+
+    @property
+    def search(self) -> SearchConfig:
+        return SearchConfig(**self.retrieval.model_dump())
+
+
+@lru_cache(maxsize=4)
+def load_answering_rules(path: Path = ANSWERING_PATH) -> AnsweringRules:
+    """The rules file, validated; a mistake is a ConfigError naming the file and the key."""
+    try:
+        data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: cannot read the answering rules ({exc})") from exc
+    try:
+        return AnsweringRules.model_validate(data or {})
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '(top level)'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ConfigError(f"{path}: {problems}") from None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The entries to answer from, best first (empty: say "I don't know"), and why."""
+
+    chosen: tuple[EntryHit, ...]
+    reason: Reason
+    products: frozenset[str]  # the products the question names
+
+    @property
+    def abstained(self) -> bool:
+        return not self.chosen
+
+
+class DecisionPolicy:
+    """Turns a search result into a :class:`Decision` (no I/O; the same input, the same output)."""
+
+    def __init__(
+        self,
+        rules: AnsweringRules,
+        entries: Mapping[str, Entry],
+        lexicon: Lexicon,
+        credit_question: Callable[[str], bool],
+    ) -> None:
+        self.rules = rules
+        self.entries = entries
+        self.lexicon = lexicon
+        self.credit_question = credit_question
+
+    def products_of(self, query: str) -> frozenset[str]:
+        return self.lexicon.products_in(normalize(query))
+
+    def fits_products(self, entry: Entry, products: frozenset[str]) -> bool:
+        """An entry may answer a question about ``products`` (empty: any entry may)."""
+        return not products or not entry.products or bool(entry.products & products)
+
+    def threshold(self, result: SearchResult, query: str, lang: Lang) -> float:
+        """The similarity an entry about no particular product needs to answer."""
+        rules = self.rules
+        threshold = rules.abstain_below[lang]
+        if result.unknown_words:
+            threshold = max(threshold, rules.unknown_word_below[lang])
+        return threshold
+
+    def product_threshold(self, base: float, query: str) -> float:
+        """The similarity an entry about a product needs: stricter when the question names no
+        product and no credit topic ("支付宝怎么交电费" is not a Huabei question)."""
+        if not self.credit_question(query):
+            return max(base, self.rules.out_of_domain_below)
+        return base
+
+    def decide(
+        self, result: SearchResult, *, scam: bool, query: str, lang: Lang,
+        about_scams: bool = True,
+    ) -> Decision:
+        """``scam``: the question was flagged; ``about_scams``: it mentions scams at all (if
+        neither, scam entries do not answer it: a warning is not an answer to an ordinary
+        question)."""
+        products = self.products_of(query)
+        hits = result.hits
+        if not scam and not about_scams:
+            hits = [h for h in hits if not self.entries[h.entry_id].is_scam]
+        if not hits:
+            return Decision((), "nothing_found", products)
+        if scam:
+            # A scam story is answered from a scam entry even when the wording is unusual.
+            scam_hits = [h for h in hits if self.entries[h.entry_id].is_scam]
+            if scam_hits:
+                return Decision((scam_hits[0],), "scam", products)
+            fallback = self.rules.scam_fallback_entry
+            if fallback in self.entries:
+                top = hits[0]
+                return Decision((EntryHit(fallback, top.score, top.dense),), "scam", products)
+        base = self.threshold(result, query, lang)
+        strict = self.product_threshold(base, query)
+
+        def needed(h: EntryHit) -> float:
+            return strict if self.entries[h.entry_id].products else base
+
+        fitting = [h for h in hits if self.fits_products(self.entries[h.entry_id], products)]
+        strong = [h for h in fitting if h.dense >= needed(h) or h.exact]
+        if not strong:
+            closest_other = any(h.dense >= needed(h) for h in hits)
+            reason: Reason = "no_entry_for_product" if closest_other and products else "weak"
+            return Decision((), reason, products)
+        top = self._prefer_action(strong, normalize(query))
+        chosen = [top]
+        for h in strong:
+            if h is not top and top.score - h.score <= self.rules.second_entry_margin:
+                chosen.append(h)
+                break
+        return Decision(tuple(chosen), "answered", products)
+
+    def _prefer_action(self, hits: Sequence[EntryHit], normalized: str) -> EntryHit:
+        """The best hit, unless one within ``action_margin`` matches more of the asked actions."""
+        top = hits[0]
+        margin = self.rules.action_margin
+        asked = self.lexicon.actions_in(normalized)
+        if not asked or margin <= 0:
+            return top
+
+        def matched(h: EntryHit) -> int:
+            return len(self.entries[h.entry_id].actions & asked)
+
+        close = [h for h in hits if top.score - h.score <= margin]
+        best = max(close, key=lambda h: (matched(h), h.score, _neg_id(h.entry_id)))
+        return best if matched(best) > matched(top) else top
+
+
+def _neg_id(entry_id: str) -> tuple[int, ...]:
+    """Sort key so that, all else equal, the smaller id wins inside ``max``."""
+    return tuple(-ord(c) for c in entry_id)

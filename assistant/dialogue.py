@@ -1,0 +1,147 @@
+"""Messages that are not plain knowledge questions, decided in code from ``rules/dialogue.yaml``.
+
+- a greeting or thanks on its own gets one short line and what Mingbai can do;
+- asking for a person ("转人工") gets the official channels and that Mingbai is independent;
+- a look-up of one's own account ("帮我查下我的借呗是不是逾期了") first says plainly that Mingbai
+  sees no account and where to look, then the general answer;
+- a fragment ("花呗", "额度") gets a clarifying question with questions it could mean.
+
+>>> rules = DialogueRules.load()
+>>> rules.kind("你好"), rules.kind("转人工"), rules.kind("帮我查一下我的花呗额度")
+('greeting', 'handoff', 'lookup')
+>>> rules.kind("花呗怎么提前还款") is None
+True
+>>> rules.is_fragment("额度"), rules.is_fragment("花呗能提前还吗"), rules.is_fragment("花呗还款")
+(True, False, True)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from assistant.errors import ConfigError
+from knowledge.entry import Lang
+from knowledge.lexicon import load_lexicon
+from retrieval.text import normalize
+
+DIALOGUE_PATH = Path(__file__).resolve().parent / "rules" / "dialogue.yaml"
+Kind = Literal["greeting", "thanks", "handoff", "lookup"]
+KINDS: tuple[Kind, ...] = ("greeting", "thanks", "handoff", "lookup")
+_REPLY_KEYS = ("greeting", "thanks", "lookup", "lookup_products", "clarify", "clarify_topic")
+# Words that carry no question of their own in a fragment (besides the lexicon's product names).
+_FILLER = re.compile(
+    r"[\s\W_]+|我的|我|之前|以前|那个|这个|一下|请问|的|了|呢|吗|啊|呀|吧|嗯|哦|蚂蚁|支付宝", re.I
+)
+
+
+@dataclass(frozen=True)
+class DialogueRules:
+    patterns: dict[Kind, tuple[re.Pattern[str], ...]]
+    replies: dict[str, dict[Lang, str]]
+    handoff_entries: tuple[str, ...]
+    lookup_entries: tuple[str, ...]
+    fragment_max_words: int
+    split_before: tuple[re.Pattern[str], ...] = ()
+    max_parts: int = 3
+    min_part_chars: int = 4
+    parts_note: dict[Lang, str] | None = None
+
+    @classmethod
+    @lru_cache(maxsize=2)
+    def load(cls, path: Path = DIALOGUE_PATH) -> DialogueRules:
+        try:
+            data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise ConfigError(f"{path}: cannot read the dialogue rules ({exc})") from exc
+        known = {*KINDS, "replies", "handoff_entries", "lookup_entries", "fragment_max_words",
+                 "split_before",
+                 "max_parts", "min_part_chars", "parts_note"}  # fmt: skip
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(f"{path}: unknown key(s) {', '.join(unknown)}")
+        patterns: dict[Kind, tuple[re.Pattern[str], ...]] = {}
+        for kind in KINDS:
+            try:
+                patterns[kind] = tuple(re.compile(p, re.I) for p in data.get(kind) or [])
+            except re.error as exc:
+                raise ConfigError(f"{path}: bad pattern under '{kind}': {exc}") from exc
+        replies = data.get("replies") or {}
+        missing = [k for k in _REPLY_KEYS if not {"zh", "en"} <= set(replies.get(k) or {})]
+        if missing:
+            raise ConfigError(f"{path}: replies need zh and en texts for {', '.join(missing)}")
+        try:
+            split_before = tuple(re.compile(p, re.I) for p in data.get("split_before") or [])
+        except re.error as exc:
+            raise ConfigError(f"{path}: bad pattern under 'split_before': {exc}") from exc
+        note = data.get("parts_note") or {}
+        return cls(
+            split_before=split_before,
+            max_parts=int(data.get("max_parts", 3)),
+            min_part_chars=int(data.get("min_part_chars", 4)),
+            parts_note={"zh": str(note.get("zh", "")), "en": str(note.get("en", ""))},
+            patterns=patterns,
+            replies={k: {"zh": str(v["zh"]), "en": str(v["en"])} for k, v in replies.items()},
+            handoff_entries=tuple(str(e) for e in data.get("handoff_entries") or ()),
+            lookup_entries=tuple(str(e) for e in data.get("lookup_entries") or ()),
+            fragment_max_words=int(data.get("fragment_max_words", 1)),
+        )
+
+    def kind(self, message: str) -> Kind | None:
+        """What kind of message this is, or None for an ordinary question."""
+        text = normalize(message)
+        for kind in KINDS:
+            if any(p.search(text) for p in self.patterns[kind]):
+                return kind
+        return None
+
+    def is_fragment(self, message: str) -> bool:
+        """True when, product names and filler aside, the message says (almost) nothing."""
+        text = normalize(message).lower()
+        named = False
+        for words in load_lexicon().products.values():
+            for w in words:
+                named = named or w in text
+                text = text.replace(w, " ")
+        text = _FILLER.sub(" ", text)
+        parts = [w for w in re.split(r"\s+", text) if w]
+        chars = sum(len(w) for w in parts)
+        # "额度", "花呗还款", "我之前借的借呗", "借呗 网商银行": which of its questions is meant?
+        return len(parts) <= self.fragment_max_words and chars <= 2
+
+    def split(self, message: str) -> list[str]:
+        """The questions a message asks, in order (one item when it asks one).
+
+        >>> DialogueRules.load().split("花呗怎么提前还款？借呗能提前还吗？要手续费吗？")
+        ['花呗怎么提前还款？', '借呗能提前还吗？', '要手续费吗？']
+        >>> DialogueRules.load().split("借呗逾期了会怎样，还有会影响征信吗")
+        ['借呗逾期了会怎样，', '还有会影响征信吗']
+        """
+        cuts = {m.end() for m in re.finditer(r"[?？]+", message)}
+        for pattern in self.split_before:
+            cuts |= {m.start() for m in pattern.finditer(message) if m.start() > 0}
+        parts, start = [], 0
+        for cut in [*sorted(cuts), len(message)]:
+            piece = message[start:cut]
+            if piece.strip():
+                parts.append(piece.strip())
+            start = cut
+        merged: list[str] = []
+        for piece in parts:
+            core = re.sub(r"[\s\W_]+", "", piece)
+            if merged and len(core) < self.min_part_chars:
+                merged[-1] = merged[-1] + piece
+            else:
+                merged.append(piece)
+        if len(merged) > 1 and len(re.sub(r"[\s\W_]+", "", merged[0])) < self.min_part_chars:
+            merged[1] = merged[0] + merged[1]
+            merged = merged[1:]
+        return merged
+
+    def reply(self, key: str, lang: Lang, **fields: str) -> str:
+        return self.replies[key][lang].format(**fields)

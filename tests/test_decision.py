@@ -1,0 +1,124 @@
+"""assistant.decision: the product rule, the strength rule and the action preference, on
+hand-made search results (no model), plus the validated rules file."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from assistant.decision import AnsweringRules, DecisionPolicy, load_answering_rules
+from assistant.errors import ConfigError
+from knowledge.entry import Entry, Section
+from knowledge.lexicon import load_lexicon
+from retrieval.search import EntryHit, SearchResult
+
+
+def entry(entry_id: str, products: set[str], actions: set[str] = frozenset(),  # type: ignore[assignment]
+          tags: tuple[str, ...] = ()) -> Entry:  # fmt: skip
+    section = Section("A verdict.", ("a point",))
+    return Entry(entry_id, "题", "Title", tags, ("问",) * 5, ("q",) * 5, ("a source",),
+                 date(2026, 12, 1), section, section, products=frozenset(products),
+                 actions=frozenset(actions))  # fmt: skip
+
+
+ENTRIES = {
+    e.id: e
+    for e in [
+        entry("jiebei-early", {"jiebei"}, {"early_repay"}),
+        entry("huabei-early", {"huabei"}, {"early_repay"}),
+        entry("huabei-instalment-fee", {"huabei"}, {"instalment", "fee"}),
+        entry("huabei-instalment-payoff", {"huabei"}, {"instalment", "early_repay"}),
+        entry("scam-safe-account", set(), tags=("scam",)),
+        entry("scam-what-to-do-if-scammed", set(), tags=("scam",)),
+        entry("privacy-rights", set()),
+        entry("compare-huabei-vs-jiebei", {"huabei", "jiebei"}),
+    ]
+}
+
+
+@pytest.fixture
+def policy() -> DecisionPolicy:
+    rules = load_answering_rules().model_copy(update={"action_margin": 0.02})
+    return DecisionPolicy(rules, ENTRIES, load_lexicon(), credit_question=lambda q: True)
+
+
+def result(*hits: tuple[str, float]) -> SearchResult:
+    return SearchResult([EntryHit(i, s, s) for i, s in hits])
+
+
+def test_a_huabei_question_is_never_answered_from_a_jiebei_entry(policy: DecisionPolicy) -> None:
+    d = policy.decide(result(("jiebei-early", 0.95), ("huabei-early", 0.90)),
+                      scam=False, query="花呗能提前还吗", lang="zh")  # fmt: skip
+    assert [h.entry_id for h in d.chosen] == ["huabei-early"]
+    assert d.products == {"huabei"}
+
+
+def test_misspelled_product_names_count(policy: DecisionPolicy) -> None:
+    d = policy.decide(result(("jiebei-early", 0.95), ("huabei-early", 0.90)),
+                      scam=False, query="花贝能提前还吗", lang="zh")  # fmt: skip
+    assert d.chosen[0].entry_id == "huabei-early"
+
+
+def test_no_entry_of_the_named_product_says_so(policy: DecisionPolicy) -> None:
+    d = policy.decide(result(("jiebei-early", 0.95), ("huabei-early", 0.50)),
+                      scam=False, query="花呗能提前还吗", lang="zh")  # fmt: skip
+    assert d.abstained and d.reason == "no_entry_for_product"
+
+
+def test_entries_about_both_or_no_product_may_answer(policy: DecisionPolicy) -> None:
+    both = policy.decide(result(("compare-huabei-vs-jiebei", 0.95)), scam=False,
+                         query="借呗和花呗哪个好", lang="zh")  # fmt: skip
+    assert both.chosen[0].entry_id == "compare-huabei-vs-jiebei"
+    general = policy.decide(result(("privacy-rights", 0.95)), scam=False,
+                            query="借呗会把我的信息给别人吗", lang="zh")  # fmt: skip
+    assert general.chosen[0].entry_id == "privacy-rights"
+
+
+def test_a_question_naming_no_product_is_not_filtered(policy: DecisionPolicy) -> None:
+    d = policy.decide(result(("jiebei-early", 0.95)), scam=False, query="能提前还吗", lang="zh")
+    assert d.chosen[0].entry_id == "jiebei-early"
+
+
+def test_weak_evidence_abstains(policy: DecisionPolicy) -> None:
+    d = policy.decide(result(("huabei-early", 0.5)), scam=False, query="花呗能提前还吗", lang="zh")
+    assert d.abstained and d.reason == "weak"
+    assert policy.decide(result(), scam=False, query="x", lang="zh").reason == "nothing_found"
+
+
+def test_a_close_entry_whose_action_matches_is_preferred(policy: DecisionPolicy) -> None:
+    close = result(("huabei-instalment-fee", 0.930), ("huabei-instalment-payoff", 0.915))
+    d = policy.decide(close, scam=False, query="花呗分期能提前还清吗", lang="zh")
+    assert d.chosen[0].entry_id == "huabei-instalment-payoff"  # instalment + early_repay
+    far = result(("huabei-instalment-fee", 0.960), ("huabei-instalment-payoff", 0.915))
+    d = policy.decide(far, scam=False, query="花呗分期能提前还清吗", lang="zh")
+    assert d.chosen[0].entry_id == "huabei-instalment-fee"  # too far behind to be preferred
+
+
+def test_a_scam_story_is_answered_from_a_scam_entry(policy: DecisionPolicy) -> None:
+    d = policy.decide(result(("huabei-early", 0.95), ("scam-safe-account", 0.80)),
+                      scam=True, query="客服让我把花呗的钱转到安全账户", lang="zh")  # fmt: skip
+    assert d.chosen[0].entry_id == "scam-safe-account" and d.reason == "scam"
+    d = policy.decide(result(("huabei-early", 0.95)), scam=True, query="他让我转账", lang="zh")
+    assert d.chosen[0].entry_id == "scam-what-to-do-if-scammed"
+
+
+def test_the_rules_file_is_validated(tmp_path: Path) -> None:
+    good = Path("assistant/rules/answering.yaml").read_text(encoding="utf-8")
+    bad = tmp_path / "answering.yaml"
+    bad.write_text(good + "\nabstian_below: 0.5\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"answering.yaml: abstian_below: Extra inputs"):
+        load_answering_rules(bad)
+    bad.write_text(good.replace("max_points: 4", "max_points: many"), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"max_points: Input should be a valid integer"):
+        load_answering_rules(bad)
+    assert isinstance(load_answering_rules(), AnsweringRules)
+
+
+def test_an_ordinary_question_is_not_answered_from_a_scam_entry(policy: DecisionPolicy) -> None:
+    hits = result(("scam-safe-account", 0.95), ("huabei-early", 0.93))
+    plain = policy.decide(hits, scam=False, query="花呗能提前还吗", lang="zh", about_scams=False)
+    assert plain.chosen[0].entry_id == "huabei-early"
+    asked = policy.decide(hits, scam=False, query="安全账户是骗局吗", lang="zh", about_scams=True)
+    assert asked.chosen[0].entry_id == "scam-safe-account"

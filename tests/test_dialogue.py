@@ -1,0 +1,63 @@
+"""assistant.dialogue: greetings, thanks, hand-offs, account look-ups and fragments are told
+apart from ordinary questions; the rules file is validated."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.dialogue import DialogueRules
+from assistant.errors import ConfigError
+
+
+@pytest.fixture(scope="module")
+def rules() -> DialogueRules:
+    return DialogueRules.load()
+
+
+@pytest.mark.parametrize(
+    ("message", "kind"),
+    [
+        ("你好", "greeting"), ("您好！", "greeting"), ("在吗", "greeting"), ("hello", "greeting"),
+        ("谢谢", "thanks"), ("好的谢谢", "thanks"), ("thanks!", "thanks"),
+        ("转人工", "handoff"), ("我要人工客服", "handoff"), ("花呗客服电话多少", "handoff"),
+        ("can I talk to a human", "handoff"),
+        ("帮我查一下我的借呗现在是逾期吗", "lookup"), ("我的额度是多少", "lookup"),
+        ("我是不是逾期了", "lookup"), ("check my huabei limit please", "lookup"),
+        ("am I overdue on jiebei", "lookup"),
+        # ordinary questions, even with a greeting or a thanks in them
+        ("花呗怎么提前还款", None), ("你好，借呗能提前还吗", None), ("谢谢，那花呗分期呢", None),
+        ("借呗逾期有什么后果", None), ("What happens if I repay Jiebei late?", None),
+    ],
+)  # fmt: skip
+def test_kinds(rules: DialogueRules, message: str, kind: str | None) -> None:
+    assert rules.kind(message) == kind
+
+
+@pytest.mark.parametrize(
+    ("message", "fragment"),
+    [("花呗", True), ("额度", True), ("我之前借的借呗", True), ("借呗 网商银行", True),
+     ("花呗还款", True), ("花呗能提前还吗", False), ("借呗额度怎么提", False),
+     ("Huabei", True), ("how do I repay huabei", False)],
+)  # fmt: skip
+def test_fragments(rules: DialogueRules, message: str, fragment: bool) -> None:
+    assert rules.is_fragment(message) is fragment
+
+
+def test_replies_exist_in_both_languages(rules: DialogueRules) -> None:
+    for key in ("greeting", "thanks", "lookup", "clarify"):
+        assert rules.reply(key, "zh", products="花呗", topic="花呗")
+        assert rules.reply(key, "en", products="Huabei", topic="Huabei")
+    assert "95188" in rules.reply("lookup", "zh", products="花呗")
+
+
+def test_the_rules_file_is_validated(tmp_path: Path) -> None:
+    good = Path("assistant/rules/dialogue.yaml").read_text(encoding="utf-8")
+    bad = tmp_path / "dialogue.yaml"
+    bad.write_text(good + "\ngreetings: [hi]\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"unknown key.*greetings"):
+        DialogueRules.load(bad)
+    bad.write_text(good.replace("handoff:\n", "handoff:\n  - '(unclosed'\n", 1), encoding="utf-8")
+    with pytest.raises(ConfigError, match="bad pattern under 'handoff'"):
+        DialogueRules.load(bad)
