@@ -25,7 +25,7 @@ from assistant.settings import Settings, get_settings
 from assistant.whatif.followup import resolve_whatif_followup
 from knowledge.entry import Entry, Lang
 from retrieval.search import EntryHit, SearchResult
-from retrieval.text import detect_language, strip_control
+from retrieval.text import detect_language, normalize, strip_control
 
 log = logging.getLogger("mingbai")
 TRIM_NOTE = {
@@ -163,6 +163,26 @@ class Assistant:
             return [question]
         return parts
 
+    PART_CONTEXT = "topic"  # how a later part borrows from the one before (see _part_query)
+
+    def _part_query(self, part: str, previous: str) -> str:
+        """A later part of one message that names no product ("要手续费吗", "到期了要一次还清吗")
+        is read with what the part before it named: its products and its topic words."""
+        from assistant.composer import PRODUCT_NAMES
+
+        policy = self.components.policy
+        lang = detect_language(part)
+        if self.PART_CONTEXT == "previous":
+            return f"{previous} {part}"
+        names = [PRODUCT_NAMES[n][0 if lang == "zh" else 1]
+                 for n in sorted(policy.products_of(previous)) if n in PRODUCT_NAMES]  # fmt: skip
+        if self.PART_CONTEXT == "topic":
+            prev, own = normalize(previous).lower(), normalize(part).lower()
+            topics = [w for words in policy.lexicon.actions.values() for w in words
+                      if len(w) >= 2 and w in prev and w not in own]  # fmt: skip
+            names += sorted(set(topics), key=prev.index)[:2]
+        return f"{' '.join(names)} {part}" if names else part
+
     def _merge(self, message: str, answers: Sequence[Answer], rest: Sequence[str]) -> Answer:
         lang = detect_language(message)
         notes: list[str] = []
@@ -227,16 +247,7 @@ class Assistant:
         last = history[-1] if history else None
         if (route == "knowledge" and query == text and last is not None and last.get("part")
                 and not self.components.policy.products_of(text)):
-            # a later part of the same message that names no product ("要手续费吗") is about the
-            # products the part before it named
-            from assistant.composer import PRODUCT_NAMES
-
-            named = self.components.policy.products_of(str(last["content"]))
-            lang = detect_language(text)
-            names = [PRODUCT_NAMES[n][0 if lang == "zh" else 1] for n in sorted(named)
-                     if n in PRODUCT_NAMES]  # fmt: skip
-            if names:
-                query = f"{' '.join(names)} {text}"
+            query = self._part_query(text, str(last["content"]))
         if route != "whatif" and history:
             merged = resolve_whatif_followup(text, history, lambda t: router.route(t) == "whatif")
             if merged is not None:  # "要是涨到750呢" after a what-if question
@@ -300,7 +311,7 @@ class Assistant:
                 not scam and p.kind is None and p.query == p.text and dialogue.is_fragment(text)
             )
             if fragment:
-                suggested = self._suggestions(result, decision.products)
+                suggested = self._suggestions(result, decision.products, result_query=p.query)
                 suggestions = tuple(c.entries[i].title(lang) for i in suggested)
                 clarifying = bool(suggested)
             if clarifying:
@@ -315,6 +326,11 @@ class Assistant:
                     answer_text = no_entry_for_product_text(lang, decision.products, scam)
             else:
                 t1 = time.perf_counter()
+                if chosen[0].entry_id != (result.top.entry_id if result.top else None):
+                    # a look-up or a hand-off answered from its own entry: the ranking behind
+                    # the answer starts with it
+                    first = (chosen[0].entry_id, round(chosen[0].score, 4))
+                    retrieved = (first, *(r for r in retrieved if r[0] != first[0]))
                 entries = [c.entries[h.entry_id] for h in chosen]
                 body = c.composer.compose(
                     ComposeInput(text, lang, entries, scam, c.rules.max_points)
@@ -348,17 +364,24 @@ class Assistant:
         )
 
     def _suggestions(
-        self, result: SearchResult, products: frozenset[str], n: int = 3
+        self, result: SearchResult, products: frozenset[str], n: int = 3, result_query: str = ""
     ) -> tuple[str, ...]:
         """Up to ``n`` entries (ids) closest to the message that fit its products: their titles
         are questions the knowledge base answers."""
         c = self.components
+        asked = c.policy.lexicon.actions_in(normalize(result_query)) if result_query else set()
+        fitting = [h for h in result.hits
+                   if not c.entries[h.entry_id].is_scam
+                   and c.policy.fits_products(c.entries[h.entry_id], products)]  # fmt: skip
+        # entries about what the fragment names ("额度" → the limit entries) come first
+        fitting.sort(key=lambda h: -len(c.entries[h.entry_id].actions & asked))
+        menu = [e for e in c.dialogue.menu(result_query) if e in c.entries
+                and c.policy.fits_products(c.entries[e], products)]  # fmt: skip
         out: list[str] = []
-        for h in result.hits:
-            entry = c.entries[h.entry_id]
-            if entry.is_scam or not c.policy.fits_products(entry, products):
+        for entry_id in [*menu, *(h.entry_id for h in fitting)]:
+            if entry_id in out:
                 continue
-            out.append(entry.id)
+            out.append(entry_id)
             if len(out) == n:
                 break
         return tuple(out)

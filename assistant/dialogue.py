@@ -13,6 +13,8 @@
 True
 >>> rules.is_fragment("额度"), rules.is_fragment("花呗能提前还吗"), rules.is_fragment("花呗还款")
 (True, False, True)
+>>> rules.is_fragment("借呗 网商银行"), rules.is_fragment("花呗怎么还款")
+(True, False)
 """
 
 from __future__ import annotations
@@ -35,8 +37,15 @@ Kind = Literal["greeting", "thanks", "handoff", "lookup"]
 KINDS: tuple[Kind, ...] = ("greeting", "thanks", "handoff", "lookup")
 _REPLY_KEYS = ("greeting", "thanks", "lookup", "lookup_products", "clarify", "clarify_topic")
 # Words that carry no question of their own in a fragment (besides the lexicon's product names).
+_QUESTION = re.compile(
+    r"怎么|怎样|咋|如何|能不能|能否|可以|可不可以|能|会不会|会|吗|么|嘛|为什么|为啥|多少|几|哪|是不是|"
+    r"有没有|要不要|什么|啥|[?？]|\b(how|what|why|when|where|which|can|could|do|does|is|are|will)\b"
+)
+# "是这个月还？还是下个月" is one question with two alternatives
+_ALTERNATIVE = re.compile(r"还是|或者|或是|\bor\b", re.I)
 _FILLER = re.compile(
-    r"[\s\W_]+|我的|我|之前|以前|那个|这个|一下|请问|的|了|呢|吗|啊|呀|吧|嗯|哦|蚂蚁|支付宝", re.I
+    r"[\s\W_]+|我的|我|之前|以前|上回|上次|那笔|这笔|那个|这个|一下|请问|的|了|呢|吗|啊|呀|吧|嗯|哦|"
+    r"蚂蚁|支付宝|\bmy\b|\bthe\b", re.I
 )
 
 
@@ -46,6 +55,7 @@ class DialogueRules:
     replies: dict[str, dict[Lang, str]]
     handoff_entries: tuple[str, ...]
     lookup_entries: tuple[str, ...]
+    menus: dict[str, tuple[str, ...]]
     fragment_max_words: int
     split_before: tuple[re.Pattern[str], ...] = ()
     max_parts: int = 3
@@ -59,8 +69,8 @@ class DialogueRules:
             data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except (OSError, yaml.YAMLError) as exc:
             raise ConfigError(f"{path}: cannot read the dialogue rules ({exc})") from exc
-        known = {*KINDS, "replies", "handoff_entries", "lookup_entries", "fragment_max_words",
-                 "split_before",
+        known = {*KINDS, "replies", "handoff_entries", "lookup_entries", "menus",
+                 "fragment_max_words", "split_before",
                  "max_parts", "min_part_chars", "parts_note"}  # fmt: skip
         unknown = sorted(set(data) - known)
         if unknown:
@@ -89,6 +99,7 @@ class DialogueRules:
             replies={k: {"zh": str(v["zh"]), "en": str(v["en"])} for k, v in replies.items()},
             handoff_entries=tuple(str(e) for e in data.get("handoff_entries") or ()),
             lookup_entries=tuple(str(e) for e in data.get("lookup_entries") or ()),
+            menus={str(k): tuple(map(str, v)) for k, v in (data.get("menus") or {}).items()},
             fragment_max_words=int(data.get("fragment_max_words", 1)),
         )
 
@@ -101,26 +112,48 @@ class DialogueRules:
         return None
 
     def is_fragment(self, message: str) -> bool:
-        """True when, product names and filler aside, the message says (almost) nothing."""
-        text = normalize(message).lower()
+        """True when, product names and filler aside, the message says (almost) nothing: no
+        question word, and nothing but topic words ("额度", "自动扣款", "借呗 网商银行")."""
+        text = re.sub(r"[?？!！。.\s]+$", "", normalize(message).lower())  # "花呗？" asks nothing
+        if _QUESTION.search(text):
+            return False
         named = False
         for words in load_lexicon().products.values():
             for w in words:
                 named = named or w in text
                 text = text.replace(w, " ")
         text = _FILLER.sub(" ", text)
+        if re.search(r"不|没", text):
+            return False  # "我用不了花呗", "借呗借不了": a complaint, not a bare topic
         parts = [w for w in re.split(r"\s+", text) if w]
         chars = sum(len(w) for w in parts)
+        whole = " ".join(parts)
+        if not named and any(whole in words for words in load_lexicon().actions.values()):
+            return True  # a topic word alone: "自动扣款", "临时额度", "credit limit"
         # "额度", "花呗还款", "我之前借的借呗", "借呗 网商银行": which of its questions is meant?
         return len(parts) <= self.fragment_max_words and chars <= 2
+
+    def menu(self, message: str) -> tuple[str, ...]:
+        """The entries a fragment's topic offers first ("额度" → the limit questions)."""
+        text = normalize(message).lower()
+        lexicon = load_lexicon()
+        out: list[str] = []
+        def specificity(action: str) -> int:  # "临时额度" before "额度"
+            return max(len(w) for w in lexicon.actions[action] if w in text)
+
+        for action in sorted(lexicon.actions_in(text), key=lambda a: (-specificity(a), a)):
+            out += [e for e in self.menus.get(action, ()) if e not in out]
+        return tuple(out)
 
     def split(self, message: str) -> list[str]:
         """The questions a message asks, in order (one item when it asks one).
 
         >>> DialogueRules.load().split("花呗怎么提前还款？借呗能提前还吗？要手续费吗？")
         ['花呗怎么提前还款？', '借呗能提前还吗？', '要手续费吗？']
-        >>> DialogueRules.load().split("借呗逾期了会怎样，还有会影响征信吗")
-        ['借呗逾期了会怎样，', '还有会影响征信吗']
+        >>> DialogueRules.load().split("借呗逾期了会怎样？会影响征信吗？")
+        ['借呗逾期了会怎样？', '会影响征信吗？']
+        >>> DialogueRules.load().split("为什么我的借呗没有额度？之前看到是有的")
+        ['为什么我的借呗没有额度？之前看到是有的']
         """
         cuts = {m.end() for m in re.finditer(r"[?？]+", message)}
         for pattern in self.split_before:
@@ -134,7 +167,8 @@ class DialogueRules:
         merged: list[str] = []
         for piece in parts:
             core = re.sub(r"[\s\W_]+", "", piece)
-            if merged and len(core) < self.min_part_chars:
+            if merged and (len(core) < self.min_part_chars or _ALTERNATIVE.match(core)
+                           or not self._asks_something(piece)):
                 merged[-1] = merged[-1] + piece
             else:
                 merged.append(piece)
@@ -142,6 +176,15 @@ class DialogueRules:
             merged[1] = merged[0] + merged[1]
             merged = merged[1:]
         return merged
+
+    @staticmethod
+    def _asks_something(piece: str) -> bool:
+        """A later part is a question of its own when it names a product or a topic, or asks
+        ("有利息吗", "能改吗"); "之前看到是有的" only adds to the one before."""
+        text = normalize(piece).lower()
+        lexicon = load_lexicon()
+        return bool(lexicon.products_in(text) or lexicon.actions_in(text)
+                    or _QUESTION.search(text))
 
     def reply(self, key: str, lang: Lang, **fields: str) -> str:
         return self.replies[key][lang].format(**fields)

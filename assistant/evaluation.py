@@ -209,7 +209,8 @@ def _metrics(results: Sequence[RowResult]) -> dict[str, Any]:
         return [c for r in results for c in r.checks if c.name == name]
 
     route = checks("route")
-    ranked = [r.rank for r in results if r.row.expect_doc and not r.row.expect_abstain]
+    ranked = [r.rank for r in results
+              if r.row.expect_doc and not r.row.expect_abstain and not r.row.expect_clarify]
     answer_rows = [r for r in results if r.row.must_include or r.row.must_not_include]
     answer_ok = [
         r

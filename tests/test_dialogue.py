@@ -61,3 +61,17 @@ def test_the_rules_file_is_validated(tmp_path: Path) -> None:
     bad.write_text(good.replace("handoff:\n", "handoff:\n  - '(unclosed'\n", 1), encoding="utf-8")
     with pytest.raises(ConfigError, match="bad pattern under 'handoff'"):
         DialogueRules.load(bad)
+
+
+def test_every_entry_the_rules_name_exists(rules: DialogueRules) -> None:
+    from knowledge.loader import load_knowledge
+
+    ids = {e.id for e in load_knowledge().entries}
+    named = {*rules.handoff_entries, *rules.lookup_entries,
+             *(e for menu in rules.menus.values() for e in menu)}  # fmt: skip
+    assert named <= ids, sorted(named - ids)
+
+
+def test_a_fragment_offers_its_topic_first(rules: DialogueRules) -> None:
+    assert rules.menu("临时额度")[0] == "huabei-temp-limit-get"
+    assert rules.menu("额度")[0] == "huabei-limit-check"
