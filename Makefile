@@ -48,6 +48,7 @@ test: data lint typecheck
 
 lint: setup
 	$(VENV)/bin/ruff check assistant retrieval knowledge ui tests benchmarks
+	$(VENV)/bin/lint-imports
 
 typecheck: setup
 	$(VENV)/bin/mypy
