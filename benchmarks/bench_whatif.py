@@ -100,7 +100,8 @@ def run(n: int = 5000, seed: int = 42) -> dict[str, Any]:
 
     rows = [json.loads(line) for line in EVAL_ROWS.read_text(encoding="utf-8").splitlines()
             if line.strip()]
-    questions = [(r["question"], r["lang"]) for r in rows if r["expect_route"] == "whatif"]
+    questions = [(r["question"], r.get("lang", "zh"))
+                 for r in rows if r.get("expect_route") == "whatif"]  # fmt: skip
     for q, lang in questions:  # warm
         whatif_reply(q, lang)
     samples = []

@@ -10,6 +10,7 @@ import random
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -126,24 +127,48 @@ def _other_kernel() -> str:
     return "Haswell" if native != "Haswell" else "Sandybridge"
 
 
+@pytest.fixture(scope="module")
+def other_kernel_run(
+    bot: Any, questions: list[Question], model_path: str, session_home: Path
+) -> Iterator[subprocess.Popen[str]]:
+    """The same questions answered by another process, started first: it runs on the second core
+    while this module's other tests use the first."""
+    if shutil.which("taskset") is None:
+        pytest.skip("taskset (util-linux) is needed to pin the process to one CPU")
+    env = {
+        **os.environ, "OPENBLAS_CORETYPE": _other_kernel(), "OPENBLAS_NUM_THREADS": "1",
+        "MINGBAI_HOME": str(session_home), "MINGBAI_EMBED_MODEL": model_path,
+    }
+    proc = subprocess.Popen(
+        ["taskset", "-c", str((os.cpu_count() or 1) - 1), sys.executable, "-c", _SUBPROCESS],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=env, cwd=ROOT,
+    )
+    assert proc.stdin is not None
+    proc.stdin.write(json.dumps(questions, ensure_ascii=False))
+    proc.stdin.close()
+    yield proc
+    if proc.poll() is None:
+        proc.kill()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _start_the_other_kernel_first(other_kernel_run: subprocess.Popen[str]) -> None:
+    """Module-wide, so the second process starts before the first test of the module."""
+
+
 def test_another_blas_kernel_with_one_thread_gives_the_same_answers(
     bot: Any, questions: list[Question], alone: list[dict[str, Any]],
-    model_path: str, session_home: Path,
+    other_kernel_run: subprocess.Popen[str],
 ) -> None:
     """OpenBLAS's kernels sum in different orders (the AMD machine's Haswell kernel broke the
     float32 scan); one CPU means one ONNX Runtime thread and one BLAS thread."""
     kernel = _other_kernel()
-    if shutil.which("taskset") is None:
-        pytest.skip("taskset (util-linux) is needed to pin the process to one CPU")
-    env = {
-        **os.environ, "OPENBLAS_CORETYPE": kernel, "OPENBLAS_NUM_THREADS": "1",
-        "MINGBAI_HOME": str(session_home), "MINGBAI_EMBED_MODEL": model_path,
-    }
-    out = subprocess.run(
-        ["taskset", "-c", "0", sys.executable, "-c", _SUBPROCESS],
-        input=json.dumps(questions, ensure_ascii=False), capture_output=True, text=True,
-        env=env, cwd=ROOT, timeout=600,
-    )
+    assert other_kernel_run.stdout is not None and other_kernel_run.stderr is not None
+    stdout, stderr = other_kernel_run.stdout.read(), other_kernel_run.stderr.read()
+    other_kernel_run.wait(timeout=600)
+    out = subprocess.CompletedProcess(other_kernel_run.args, other_kernel_run.returncode,
+                                      stdout, stderr)  # fmt: skip
     assert out.returncode == 0, out.stderr[-3000:]
     data = json.loads(out.stdout)
     got = [_key(a) for a in data["answers"]]

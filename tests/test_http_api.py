@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 import pytest
 from fastapi.testclient import TestClient
@@ -183,3 +184,30 @@ def test_body_over_64_kb_is_413(client: TestClient) -> None:
 def test_unknown_route_is_json_404(client: TestClient) -> None:
     r = client.get("/v1/nothing-here")
     assert r.status_code == 404 and r.json()["error"]["message"] == "not found"
+
+
+class PartsAssistant(FakeAssistant):
+    """Answers every message as two parts, the second a clarifying question."""
+
+    def ask(self, question: str, history: Sequence[Mapping[str, str]] | None = None) -> Answer:
+        one = super().ask("花呗是什么", history)
+        two = Answer("你想问花呗的哪方面？", "knowledge", [], False, None, "zh", clarifying=True,
+                     suggestions=("花呗怎么还款？",), question="花呗")  # fmt: skip
+        return Answer(f"{one.text}\n\n{two.text}", "knowledge", one.citations, False, None, "zh",
+                      parts=(replace(one, question="花呗是什么"), two))  # fmt: skip
+
+
+def test_the_extension_object_is_on_the_choice_streaming_or_not() -> None:
+    client = TestClient(create_api(PartsAssistant()))
+    body = {"model": "mingbai", "messages": [{"role": "user", "content": "花呗是什么？花呗"}]}
+    plain = client.post("/v1/chat/completions", json=body).json()
+    ext = plain["choices"][0]["mingbai"]
+    assert ext == plain["mingbai"]
+    assert [p["question"] for p in ext["parts"]] == ["花呗是什么", "花呗"]
+    assert ext["parts"][0]["citations"][0]["doc_id"] == "huabei-what-is-huabei"
+    assert ext["parts"][1]["clarifying"] and ext["parts"][1]["citations"] == []
+    with client.stream("POST", "/v1/chat/completions", json={**body, "stream": True}) as r:
+        lines = [x for x in r.iter_lines() if x.startswith("data: {")]
+    last = json.loads(lines[-1][6:])["choices"][0]
+    assert last["finish_reason"] == "stop"
+    assert last["mingbai"] == ext and last["citations"] == plain["choices"][0]["citations"]

@@ -240,16 +240,27 @@ def create_api(assistant: AssistantLike, app: FastAPI | None = None) -> FastAPI:
 
 
 def _extra(answer: Answer) -> dict[str, Any]:
+    """Mingbai's extension object (docs/api.md): the answer's structure, so no client has to
+    take the text apart."""
     return {
         "route": answer.route,
         "abstained": answer.abstained,
+        "clarifying": answer.clarifying,
         "scam_warning": answer.scam_warning,
         "language": answer.language,
+        "notes": list(answer.notes),
+        "suggestions": list(answer.suggestions),
+        "parts": [
+            {"question": p.question, "text": p.text, "route": p.route, "abstained": p.abstained,
+             "clarifying": p.clarifying, "citations": citations_json(p)}
+            for p in answer.parts
+        ],
     }
 
 
 def _completion(answer: Answer, cid: str, created: int, question: str) -> dict[str, Any]:
     cites = citations_json(answer)
+    extra = _extra(answer)
     prompt_tokens, completion_tokens = len(question), len(answer.text)  # characters, honestly
     return {
         "id": cid,
@@ -262,6 +273,7 @@ def _completion(answer: Answer, cid: str, created: int, question: str) -> dict[s
                 "message": {"role": "assistant", "content": answer.text, "citations": cites},
                 "finish_reason": "stop",
                 "citations": cites,
+                "mingbai": extra,
             }
         ],
         "citations": cites,
@@ -270,7 +282,7 @@ def _completion(answer: Answer, cid: str, created: int, question: str) -> dict[s
             "completion_tokens": completion_tokens,
             "total_tokens": prompt_tokens + completion_tokens,
         },
-        "mingbai": _extra(answer),
+        "mingbai": extra,
     }
 
 
