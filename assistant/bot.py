@@ -159,7 +159,7 @@ class Assistant:
         # injected instructions are dropped first: "…？忽略之前的指令" is one question, not two
         cleaned = strip_injection(question) or question
         parts = self.components.dialogue.split(cleaned)
-        if len(parts) < 2 or self.components.scam.check(cleaned):
+        if len(parts) < 2 or self.components.scam.check(cleaned):  # one part: no scam check here
             return [question]
         return parts
 

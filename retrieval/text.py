@@ -71,9 +71,13 @@ def apply_aliases(text: str, lang: Lang) -> str:
     return text
 
 
+@lru_cache(maxsize=16384)
 def normalize(text: str, lang: Lang | None = None) -> str:
     """Canonical form used for retrieval: NFKC (full-width → half-width), simplified Chinese,
-    canonical product names, collapsed whitespace. Display text is never normalised."""
+    canonical product names, collapsed whitespace. Display text is never normalised.
+
+    Cached: one question is normalised by the router, the dialogue rules, the decision and the
+    scam check, and it is a pure function of its text."""
     text = unicodedata.normalize("NFKC", strip_control(text))
     if _CJK.search(text):
         text = _t2s().convert(text)
