@@ -1,12 +1,13 @@
 """Coverage of real questions by the knowledge base, from an annotated sample.
 
-    python -m benchmarks.coverage LABELS.jsonl [LABELS.jsonl ...] --out docs/coverage-table.md
+    python -m benchmarks.coverage LABELS.jsonl [LABELS.jsonl ...] --out docs/coverage.md
 
 Each LABELS line is ``{"q": question, "id": entry id or "none", "alt": entry id or ""}``: an
 annotator's reading of which entry should answer a real question (kept outside the repository,
 with the questions). The script asks the assistant every question and writes, per folder and
 entry, the share of the sample that belongs to it and how often the assistant answers from it
-(``id`` or ``alt``) — counts only, never a question.
+(``id`` or ``alt``) — counts only, never a question — between the ``coverage:begin/end`` markers
+of ``--out`` (or as the whole file when it has none).
 """
 
 from __future__ import annotations
@@ -66,7 +67,15 @@ def main(argv: list[str] | None = None) -> int:
     lines += ["", "| entry | share | right |", "| --- | --- | --- |"]
     for entry_id, count in share.most_common():
         lines.append(f"| `{entry_id}` | {count / n:.1%} | {right[entry_id]}/{count} |")
-    args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    block = "\n".join(lines)
+    begin, end = "<!-- coverage:begin -->", "<!-- coverage:end -->"
+    old = args.out.read_text(encoding="utf-8") if args.out.exists() else ""
+    if begin in old and end in old:
+        head, rest = old.split(begin, 1)
+        text = f"{head}{begin}\n{block}\n{end}{rest.split(end, 1)[1]}"
+    else:
+        text = block + "\n"
+    args.out.write_text(text, encoding="utf-8")
     print(lines[0])
     return 0
 

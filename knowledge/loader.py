@@ -128,11 +128,16 @@ def parse_entry(path: Path) -> Entry:
     yaml_text, body, body_line = _split_front_matter(text)
     try:
         meta = yaml.load(yaml_text, Loader=_LOADER)  # a safe loader, C or Python
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
+    except yaml.YAMLError as fast_error:
+        error: yaml.YAMLError = fast_error
+        try:  # the pure-Python loader points at the line a person would look at
+            yaml.safe_load(yaml_text)
+        except yaml.YAMLError as slow_error:
+            error = slow_error
+        mark = getattr(error, "problem_mark", None)
         where = mark.line + 2 if mark is not None else 1
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise _Invalid("front matter", where, f"broken YAML: {problem}") from exc
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise _Invalid("front matter", where, f"broken YAML: {problem}") from error
     if not isinstance(meta, dict):
         raise _Invalid("front matter", 2, "must be a YAML mapping of field: value")
 

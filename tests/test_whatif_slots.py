@@ -154,7 +154,8 @@ def test_issue_positives(question: str) -> None:
      # a zero read from a negation, told in passing; a how-to question (real questions answered
      # with made-up estimates before)
      "我是不是没有借呗额度了", "我从来没逾期过 借呗额度为啥突然没了",
-     "my Jiebei limit dropped to zero and I never paid late", "按时还了两年花呗 咋提额"],
+     "my Jiebei limit dropped to zero and I never paid late", "按时还了两年花呗 咋提额",
+     "为什么借呗额度没用完却借不了钱了"],
 )
 def test_issue_negatives(question: str) -> None:
     assert not looks_like_whatif(question)

@@ -191,10 +191,10 @@ def _parse(text: str) -> Slots:
         changes = {}
     missing = [f for f in FIELDS if (f in masked or f in bad) and f not in values]
     personal = _is_personal(t, bool(values or changes), bool(missing))
-    if personal and not changes and not missing and all(v == 0 for v in values.values()) \
-            and not ESTIMATE.search(t) and not HYP.search(t):
-        # "我一次都没逾期过，额度为啥被砍了" / "我没有借呗额度了吗": a zero read from a negation is
-        # a fact told in passing, not a request for an estimate
+    if personal and not changes and not missing and not ESTIMATE.search(t) \
+            and not HYP.search(t) and (all(v == 0 for v in values.values()) or GENERAL.search(t)):
+        # "我一次都没逾期过，额度为啥被砍了", "为什么借呗额度没用完借不了钱了": facts told in passing
+        # (a zero read from a negation, or a "why" question): not a request for an estimate
         personal = False
     if personal and not values and not changes and not missing:
         missing = ["sesame_score"]
