@@ -193,8 +193,9 @@ def _parse(text: str) -> Slots:
     personal = _is_personal(t, bool(values or changes), bool(missing))
     if personal and not changes and not missing and not ESTIMATE.search(t) \
             and not HYP.search(t) and (all(v == 0 for v in values.values()) or GENERAL.search(t)):
-        # "我一次都没逾期过，额度为啥被砍了", "为什么借呗额度没用完借不了钱了": facts told in passing
-        # (a zero read from a negation, or a "why" question): not a request for an estimate
+        # "我一次都没逾期过，额度为啥被砍了", "为什么借呗额度没用完借不了钱了":
+        # facts told in passing (a zero read from a negation, or a "why" question),
+        # not a request for an estimate
         personal = False
     if personal and not values and not changes and not missing:
         missing = ["sesame_score"]
