@@ -165,22 +165,46 @@ class Assistant:
 
     PART_CONTEXT = "topic"  # how a later part borrows from the one before (see _part_query)
 
-    def _part_query(self, part: str, previous: str) -> str:
+    @staticmethod
+    def _earlier_parts(history: History | None) -> list[str]:
+        """The parts of the same message before this one, nearest first (empty: a message of
+        its own)."""
+        out: list[str] = []
+        for turn in reversed(history or []):
+            if not turn.get("part"):
+                break
+            out.append(str(turn["content"]))
+        return out
+
+    def _part_query(self, part: str, earlier: Sequence[str]) -> str:
         """A later part of one message that names no product ("要手续费吗", "到期了要一次还清吗")
-        is read with what the part before it named: its products and its topic words."""
+        is read with what the parts before it named: the products of the nearest part naming any
+        (its subject: "花呗自动还款从哪扣？能关掉不？扣款没成功咋整" is about 花呗 throughout) and
+        the topic words of the subject, then of the part just before (not those undone by the
+        part's own: "涨额度" is not borrowed by "为啥给我降了")."""
         from assistant.composer import PRODUCT_NAMES
 
         policy = self.components.policy
         lang = detect_language(part)
+        previous = earlier[0]
         if self.PART_CONTEXT == "previous":
             return f"{previous} {part}"
+        subject = next((e for e in earlier if policy.products_of(e)), previous)
+        named = policy.products_of(subject) - policy.products_of(part)
         names = [PRODUCT_NAMES[n][0 if lang == "zh" else 1]
-                 for n in sorted(policy.products_of(previous)) if n in PRODUCT_NAMES]  # fmt: skip
+                 for n in sorted(named) if n in PRODUCT_NAMES]  # fmt: skip
         if self.PART_CONTEXT == "topic":
-            prev, own = normalize(previous).lower(), normalize(part).lower()
-            topics = [w for words in policy.lexicon.actions.values() for w in words
-                      if len(w) >= 2 and w in prev and w not in own]  # fmt: skip
-            names += sorted(set(topics), key=prev.index)[:2]
+            # the subject's topic first: "能关掉不？" borrowed 自动还款 from it, and so does the
+            # part after it
+            prev = normalize(subject if subject == previous else f"{subject} {previous}").lower()
+            own = normalize(part).lower()
+            lexicon = policy.lexicon
+            undone = lexicon.opposed_to(lexicon.actions_in(own))  # "涨额度" is not "降了"
+            topics = [w for action, words in lexicon.actions.items() if action not in undone
+                      for w in words if len(w) >= 2 and w in prev and w not in own]  # fmt: skip
+            # the longer word first where two start together ("收钱码" before "收钱"): a set's
+            # order differs between processes
+            names += sorted(set(topics), key=lambda w: (prev.index(w), -len(w), w))[:2]
         return f"{' '.join(names)} {part}" if names else part
 
     def _merge(self, message: str, answers: Sequence[Answer], rest: Sequence[str]) -> Answer:
@@ -243,11 +267,16 @@ class Assistant:
             route = "conversation"
         elif kind in ("handoff", "lookup"):
             route = "knowledge"  # "帮我查我的额度多少" is a look-up, never an estimate
-        query = resolve_followup(text, history) if route == "knowledge" else text
-        last = history[-1] if history else None
-        if (route == "knowledge" and query == text and last is not None and last.get("part")
-                and not self.components.policy.products_of(text)):
-            query = self._part_query(text, str(last["content"]))
+        earlier = self._earlier_parts(history)  # a later part of the same message
+        query = resolve_followup(text, history) if route == "knowledge" and not earlier else text
+        if (route in ("knowledge", "out_of_scope") and earlier
+                and (not self.components.policy.products_of(text)
+                     or self.components.dialogue.leans_back(text))):
+            borrowed = self._part_query(text, earlier)
+            # "还有扣款没成功咋整", "Also will it hurt my mortgage?": out of scope alone, a
+            # credit question with the products the message named before
+            if route == "knowledge" or router.route(borrowed) == "knowledge":
+                route, query = "knowledge", borrowed
         if route != "whatif" and history:
             merged = resolve_whatif_followup(text, history, lambda t: router.route(t) == "whatif")
             if merged is not None:  # "要是涨到750呢" after a what-if question

@@ -41,6 +41,25 @@ _QUESTION = re.compile(
     r"怎么|怎样|咋|如何|能不能|能否|可以|可不可以|能|会不会|会|吗|么|嘛|为什么|为啥|多少|几|哪|是不是|"
     r"有没有|要不要|什么|啥|[?？]|\b(how|what|why|when|where|which|can|could|do|does|is|are|will)\b"
 )
+# "还有二手的支持七天无理由退不": opened by a connective, or asked with a closing 不/没/否
+_OWN_QUESTION = re.compile(r"^\s*(还有|另外|再有|以及|再就是)|(不|没|没有|否)[\s?？!！。.]*$")
+# a space or a comma between Chinese clauses: a place a message may ask its next question
+_SOFT_CUT = re.compile(r"(?<=[\u4e00-\u9fff])(\s+|\s*[，,]\s*)(?=[\u4e00-\u9fff])")
+
+
+_OPENS_NEXT = re.compile(r"\s*(还有|另外|对了|顺便|以及|再问|再就是)")
+_CLOSES_QUESTION = re.compile(r"[吗呢嘛啊呀么不]\s*$")
+# what a follow-on says that is not a question of its own: "怎么办", "怎么回事", "是什么原因"
+_GENERIC = re.compile(
+    r"[\s\W_\d*]+|怎么|怎样|咋|如何|为什么|为啥|什么|啥|吗|呢|嘛|啊|呀|了|的|我|你|们|是|"
+    r"还有|另外|对了|顺便|以及|回事|原因|造成|知道|办|弄|查|呢"
+)
+
+
+def _first_clause(text: str) -> str:
+    return _SOFT_CUT.split(text, maxsplit=1)[0]
+
+
 # "是这个月还？还是下个月" is one question with two alternatives
 _ALTERNATIVE = re.compile(r"还是|或者|或是|\bor\b", re.I)
 _FILLER = re.compile(
@@ -58,6 +77,9 @@ class DialogueRules:
     menus: dict[str, tuple[str, ...]]
     fragment_max_words: int
     split_before: tuple[re.Pattern[str], ...] = ()
+    leans_back_patterns: tuple[re.Pattern[str], ...] = ()
+    asks_whole: re.Pattern[str] | None = None
+    leans_on: re.Pattern[str] | None = None
     max_parts: int = 3
     min_part_chars: int = 4
     parts_note: dict[Lang, str] | None = None
@@ -70,7 +92,8 @@ class DialogueRules:
         except (OSError, yaml.YAMLError) as exc:
             raise ConfigError(f"{path}: cannot read the dialogue rules ({exc})") from exc
         known = {*KINDS, "replies", "handoff_entries", "lookup_entries", "menus",
-                 "fragment_max_words", "split_before",
+                 "fragment_max_words", "split_before", "leans_back",
+                 "asks_whole", "leans_on",
                  "max_parts", "min_part_chars", "parts_note"}  # fmt: skip
         unknown = sorted(set(data) - known)
         if unknown:
@@ -85,13 +108,24 @@ class DialogueRules:
         missing = [k for k in _REPLY_KEYS if not {"zh", "en"} <= set(replies.get(k) or {})]
         if missing:
             raise ConfigError(f"{path}: replies need zh and en texts for {', '.join(missing)}")
-        try:
-            split_before = tuple(re.compile(p, re.I) for p in data.get("split_before") or [])
-        except re.error as exc:
-            raise ConfigError(f"{path}: bad pattern under 'split_before': {exc}") from exc
+        compiled: dict[str, tuple[re.Pattern[str], ...]] = {}
+        for key in ("split_before", "leans_back"):
+            try:
+                compiled[key] = tuple(re.compile(p, re.I) for p in data.get(key) or [])
+            except re.error as exc:
+                raise ConfigError(f"{path}: bad pattern under '{key}': {exc}") from exc
+        single: dict[str, re.Pattern[str] | None] = {}
+        for key in ("asks_whole", "leans_on"):
+            try:
+                single[key] = re.compile(str(data[key]), re.I) if data.get(key) else None
+            except re.error as exc:
+                raise ConfigError(f"{path}: bad pattern under '{key}': {exc}") from exc
         note = data.get("parts_note") or {}
         return cls(
-            split_before=split_before,
+            split_before=compiled["split_before"],
+            leans_back_patterns=compiled["leans_back"],
+            asks_whole=single["asks_whole"],
+            leans_on=single["leans_on"],
             max_parts=int(data.get("max_parts", 3)),
             min_part_chars=int(data.get("min_part_chars", 4)),
             parts_note={"zh": str(note.get("zh", "")), "en": str(note.get("en", ""))},
@@ -175,7 +209,34 @@ class DialogueRules:
         if len(merged) > 1 and len(re.sub(r"[\s\W_]+", "", merged[0])) < self.min_part_chars:
             merged[1] = merged[0] + merged[1]
             merged = merged[1:]
-        return merged
+        return [piece for part in merged for piece in self._split_soft(part)]
+
+    def _split_soft(self, part: str) -> list[str]:
+        """A space or a comma between Chinese clauses separates two questions when each side
+        asks a whole question of its own, the first closing as a question ("花呗怎么关闭啊 关了
+        还能再开吗") or the second opened as the next ("…多久能到账 还有最多能借多少"), and the
+        second says more than "怎么办" or "怎么回事" and is no guess at the first's cause
+        ("为什么不能用了，是不是因为逾期")."""
+        if self.asks_whole is None:
+            return [part]
+        pieces, start = [], 0
+        for m in _SOFT_CUT.finditer(part):
+            left, right = part[start:m.start()], part[m.end():]
+            second = _first_clause(right)
+            if ((_OPENS_NEXT.match(right) or _CLOSES_QUESTION.search(left))
+                    and self.asks_whole.search(left) and self.asks_whole.search(second)
+                    and not (self.leans_on and self.leans_on.match(right))
+                    and len(_GENERIC.sub("", second)) >= 3):
+                pieces.append(left.strip())
+                start = m.end()
+        pieces.append(part[start:].strip())
+        return [p for p in pieces if p]
+
+    def leans_back(self, part: str) -> bool:
+        """A later part that relates what it names to what the part before named ("跟花呗借呗的
+        额度有啥关系" after a 芝麻分 question) and so needs that part's products too."""
+        text = normalize(part).lower()
+        return any(p.search(text) for p in self.leans_back_patterns)
 
     @staticmethod
     def _asks_something(piece: str) -> bool:
@@ -184,7 +245,7 @@ class DialogueRules:
         text = normalize(piece).lower()
         lexicon = load_lexicon()
         return bool(lexicon.products_in(text) or lexicon.actions_in(text)
-                    or _QUESTION.search(text))
+                    or _QUESTION.search(text) or _OWN_QUESTION.search(text))
 
     def reply(self, key: str, lang: Lang, **fields: str) -> str:
         return self.replies[key][lang].format(**fields)

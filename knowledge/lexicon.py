@@ -27,6 +27,7 @@ class Lexicon:
     domain_words: tuple[str, ...]
     products: dict[str, tuple[str, ...]] = field(default_factory=dict)  # id -> words
     actions: dict[str, tuple[str, ...]] = field(default_factory=dict)  # id -> words
+    opposites: dict[str, frozenset[str]] = field(default_factory=dict)  # action -> its undoers
 
     def all_zh_words(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys([*(t.zh for t in self.terms), *self.domain_words]))
@@ -49,6 +50,14 @@ class Lexicon:
         text = normalized.lower()
         return frozenset(a for a, words in self.actions.items() if any(w in text for w in words))
 
+    def opposed_to(self, actions: frozenset[str]) -> frozenset[str]:
+        """The actions that undo any of ``actions``.
+
+        >>> sorted(load_lexicon().opposed_to(frozenset({"limit_drop"})))
+        ['raise_limit']
+        """
+        return frozenset(o for a in actions for o in self.opposites.get(a, ()))
+
 
 @lru_cache(maxsize=4)
 def load_lexicon(path: Path = LEXICON_PATH) -> Lexicon:
@@ -63,9 +72,23 @@ def load_lexicon(path: Path = LEXICON_PATH) -> Lexicon:
             raise ValueError(f"{path}: '{key}' must map ids to lists of words")
         return {str(k): tuple(str(w).lower() for w in v) for k, v in raw.items()}
 
+    actions = groups("actions")
+    opposites: dict[str, set[str]] = {}
+    for pair in data.get("opposites") or []:
+        unknown = [a for a in pair if a not in actions]
+        if len(pair) != 2 or unknown:
+            raise ValueError(
+                f"{path}: 'opposites' takes pairs of action ids; {pair!r} "
+                + (f"names unknown action(s) {', '.join(map(str, unknown))}" if unknown
+                   else "is not a pair")
+            )
+        a, b = map(str, pair)
+        opposites.setdefault(a, set()).add(b)
+        opposites.setdefault(b, set()).add(a)
     return Lexicon(
         terms=terms,
         domain_words=tuple(data.get("domain_words", [])),
         products=groups("products"),
-        actions=groups("actions"),
+        actions=actions,
+        opposites={k: frozenset(v) for k, v in opposites.items()},
     )

@@ -183,3 +183,34 @@ def test_a_huabei_question_is_never_answered_from_a_jiebei_entry(bot) -> None:  
     for question in ("花呗能提前还款吗", "花呗每个月几号还款", "花唄額度怎麼提高"):
         ans = bot.ask(question)
         assert all("jiebei" not in c.doc_id for c in ans.citations), (question, ans.citations)
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        # the third part names neither product nor topic: it is about the subject's 花呗 自动还款
+        ("花呗自动还款是从哪里扣的钱？能关掉不？还有扣款没成功咋整",
+         ["huabei-autodebit-how", "huabei-autodebit-cancel", "huabei-autodebit-failed"]),
+        # "降了" does not borrow the "涨额度" of the part before it
+        ("花呗额度在app哪个地方看？要怎么才能涨额度？另外为啥最近给我降了",
+         ["huabei-limit-check", "huabei-raise-limit", "huabei-limit-dropped"]),
+        # out of scope alone ("it"), a Jiebei question with the part before it
+        ("does jiebei get reported to the credit bureau? Also will having used it hurt my "
+         "mortgage application?", ["jiebei-credit-report", "jiebei-affects-mortgage"]),
+        # "跟…有啥关系" relates to the 芝麻分 of the part before
+        ("芝麻分到底是怎么算出来的？跟花呗借呗的额度有啥关系",
+         ["sesame-score-factors", "sesame-huabei-jiebei-relation"]),
+    ],
+)  # fmt: skip
+def test_each_part_is_answered_from_its_entry(bot, message: str, expected: list[str]) -> None:  # type: ignore[no-untyped-def]
+    ans = bot.ask(message)
+    got = [p.citations[0].doc_id if p.citations and not p.abstained else None for p in ans.parts]
+    assert got == expected, [(p.question, p.retrieved[:3]) for p in ans.parts]
+
+
+def test_a_later_part_borrows_the_same_words_in_every_process(bot) -> None:  # type: ignore[no-untyped-def]
+    """\"收钱码\" and "收钱" start at the same place: the longer is taken, not whichever a set (its
+    order set by the process's hash seed) lists first — the HTTP server once answered otherwise."""
+    subject = "我开了个小店，顾客用收钱码付花呗我这边要扣手续费吗？"
+    query = bot._part_query("钱多久能到我账上", [subject])
+    assert query == "花呗 顾客 收钱码 钱多久能到我账上"

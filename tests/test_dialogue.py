@@ -75,3 +75,40 @@ def test_every_entry_the_rules_name_exists(rules: DialogueRules) -> None:
 def test_a_fragment_offers_its_topic_first(rules: DialogueRules) -> None:
     assert rules.menu("临时额度")[0] == "huabei-temp-limit-get"
     assert rules.menu("额度")[0] == "huabei-limit-check"
+
+
+@pytest.mark.parametrize(
+    ("message", "parts"),
+    [
+        # a later part opened by a connective, or asked with a closing 不, is its own question
+        ("在闲鱼买东西能用花呗吗？还有二手的东西支持七天无理由退不", 2),
+        ("花呗自动还款从哪扣？能关掉不？", 2),
+        # a space or a comma between two whole questions
+        ("借呗借出来多久到账 还有一次最多能借多少", 2),
+        ("花呗怎么关掉啊，关了还能再开吗", 2),
+        # ... but what only adds to the question before stays with it
+        ("为什么我的借呗没有额度？之前看到是有的", 1),
+        ("借呗为什么不能用了，是不是因为逾期了", 1),
+        ("花呗账单多扣了钱 怎么办", 1),
+        ("我的花呗有逾期吗，怎么回事", 1),
+        ("我的借呗额度被降了，为什么呢", 1),
+    ],
+)  # fmt: skip
+def test_split_finds_each_question(rules: DialogueRules, message: str, parts: int) -> None:
+    assert len(rules.split(message)) == parts
+
+
+def test_a_part_that_relates_to_the_one_before_leans_back(rules: DialogueRules) -> None:
+    assert rules.leans_back("跟花呗借呗的额度有啥关系")
+    assert rules.leans_back("和借呗有什么区别")
+    assert not rules.leans_back("花呗额度有啥用")
+    assert not rules.leans_back("芝麻分跟花呗有关系吗")  # names its own subject first
+
+
+def test_a_bad_leans_back_pattern_names_its_key(tmp_path: Path) -> None:
+    good = Path("assistant/rules/dialogue.yaml").read_text(encoding="utf-8")
+    bad = tmp_path / "dialogue.yaml"
+    bad.write_text(good.replace("leans_back:\n", "leans_back:\n  - '(unclosed'\n", 1),
+                   encoding="utf-8")
+    with pytest.raises(ConfigError, match="bad pattern under 'leans_back'"):
+        DialogueRules.load(bad)

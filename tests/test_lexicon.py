@@ -1,0 +1,33 @@
+"""knowledge.lexicon: products and actions are read from lexicon.yaml; the pairs of actions that
+undo each other name only known actions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from knowledge.lexicon import LEXICON_PATH, load_lexicon
+
+
+def test_opposites_are_symmetric() -> None:
+    lexicon = load_lexicon()
+    assert lexicon.opposed_to(frozenset({"raise_limit"})) == {"limit_drop"}
+    assert "raise_limit" in lexicon.opposed_to(frozenset({"limit_drop"}))
+    assert lexicon.opposed_to(frozenset({"fee"})) == frozenset()
+    assert "limit_drop" in lexicon.actions_in("为啥最近给我降了")
+
+
+@pytest.mark.parametrize(
+    ("pairs", "message"),
+    [("  - [raise_limit, teleport]\n", "unknown action\\(s\\) teleport"),
+     ("  - [raise_limit]\n", "is not a pair")],
+)  # fmt: skip
+def test_a_bad_opposite_names_the_file_and_the_action(
+    tmp_path: Path, pairs: str, message: str
+) -> None:
+    good = LEXICON_PATH.read_text(encoding="utf-8")
+    bad = tmp_path / "lexicon.yaml"
+    bad.write_text(good.replace("opposites:\n", "opposites:\n" + pairs, 1), encoding="utf-8")
+    with pytest.raises(ValueError, match=f"lexicon.yaml: 'opposites'.*{message}"):
+        load_lexicon(bad)
