@@ -213,7 +213,7 @@ class Assistant:
         if rest:
             template = (self.components.dialogue.parts_note or {}).get(lang, "")
             sep = "；" if lang == "zh" else "; "
-            shown = sep.join(mask_personal_data(r) for r in rest)
+            shown = sep.join(_plain(mask_personal_data(r)) for r in rest)
             notes.append(template.format(n=len(answers) + len(rest), k=len(answers), rest=shown))
         blocks = [f"**{i}. {_plain(a.question)}**\n\n{a.text}" for i, a in enumerate(answers, 1)]
         citations: list[Citation] = []

@@ -214,3 +214,10 @@ def test_a_later_part_borrows_the_same_words_in_every_process(bot) -> None:  # t
     subject = "我开了个小店，顾客用收钱码付花呗我这边要扣手续费吗？"
     query = bot._part_query("钱多久能到我账上", [subject])
     assert query == "花呗 顾客 收钱码 钱多久能到我账上"
+
+
+def test_questions_left_unanswered_are_listed_without_markup(bot) -> None:  # type: ignore[no-untyped-def]
+    ans = bot.ask("花呗怎么还款？借呗怎么还款？网商贷怎么还？芝麻分怎么涨？"
+                  "<script>alert(1)</script>有用吗？")
+    assert len(ans.parts) == 3 and "芝麻分怎么涨" in ans.notes[0]
+    assert "<script" not in ans.text.lower() and "<script" not in ans.notes[0].lower()
