@@ -50,6 +50,9 @@ class _Pending:
     timings: dict[str, float] = field(default_factory=dict)
 
 
+SUGGESTIONS = 3  # related questions offered after an answer
+
+
 def _plain(question: str) -> str:
     """A question echoed as a part's heading, with no markup (answers never carry a user's HTML)."""
     return re.sub(r"[<>*`\[\]]", " ", question).strip()
@@ -224,6 +227,14 @@ class Assistant:
             for k, v in a.timings.items():
                 timings[k] = timings.get(k, 0.0) + v
         routes = [a.route for a in answers]
+        cited = {c.doc_id for c in citations}
+        related: list[tuple[str, str]] = []  # each part's first suggestions first
+        for rank in range(SUGGESTIONS):
+            for a in answers:
+                if rank < len(a.suggestion_ids) and a.suggestion_ids[rank] not in cited \
+                        and a.suggestion_ids[rank] not in {i for i, _ in related}:
+                    related.append((a.suggestion_ids[rank], a.suggestions[rank]))
+        related = related[:SUGGESTIONS]
         return Answer(
             text="\n\n".join([*notes, *blocks]),
             route="knowledge" if "knowledge" in routes else routes[0],
@@ -236,6 +247,8 @@ class Assistant:
             retrieved=tuple(r for a in answers for r in a.retrieved),
             clarifying=all(a.clarifying for a in answers),
             parts=tuple(answers),
+            suggestions=tuple(t for _, t in related),
+            suggestion_ids=tuple(i for i, _ in related),
             question=mask_personal_data(strip_control(message)).strip(),
         )
 
@@ -367,6 +380,13 @@ class Assistant:
                 answer_text = f"{body}\n\n{sources_block(entries, lang)}"
                 citations = [self._cite(c.entries[h.entry_id], h, lang) for h in chosen]
                 abstained = False
+                # 猜你想问: the closest other entries of the question's product, never one cited
+                # (none under a scam warning: what to do next is the warning itself)
+                cited = {h.entry_id for h in chosen}
+                suggested = () if scam else tuple(e for e in self._suggestions(
+                    result, decision.products, n=SUGGESTIONS + len(cited)) if e not in cited
+                )[:SUGGESTIONS]
+                suggestions = tuple(c.entries[i].title(lang) for i in suggested)
                 p.timings["compose_ms"] = (time.perf_counter() - t1) * 1000
         log.info("question route=%s lang=%s scam=%s text=%r", route, lang, bool(scam), text[:200])
         if p.notes:

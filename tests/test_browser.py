@@ -8,6 +8,7 @@ Screenshots are saved to artifacts/ as test artifacts.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -81,6 +82,72 @@ def test_markup_in_a_question_is_shown_as_text(page: Any) -> None:
     assert "<img" in user.inner_text()
     assert user.locator("img").count() == 0
     assert page.dialogs == []  # type: ignore[attr-defined]
+
+
+def _ask_any(page: Any, question: str) -> Any:
+    """Like _ask, for answers that may have no sources (a clarifying question)."""
+    box = page.locator("#mb-question textarea")
+    before = page.locator('[data-testid="bot"]').count()
+    box.fill(question)
+    box.press("Enter")
+    return _wait_for_answer(page, before)
+
+
+def _wait_for_answer(page: Any, before: int) -> Any:
+    page.wait_for_function(
+        "n => document.querySelectorAll('[data-testid=\"bot\"]').length > n", arg=before,
+        timeout=60_000,
+    )
+    bot = page.locator('[data-testid="bot"]').nth(before)
+    seen, stable = "", 0
+    for _ in range(200):  # streamed to the end: the same text three reads in a row
+        page.wait_for_timeout(150)
+        text = bot.inner_text().strip()
+        stable = stable + 1 if text == seen and text not in ("", "…") else 0
+        seen = text
+        if stable >= 3:
+            break
+    return bot
+
+
+def test_a_two_question_message_gets_two_answers_with_their_sources(page: Any) -> None:
+    page.get_by_role("tab", name="问答 Chat").click()
+    bot = _ask(page, "花呗怎么提前还款？借呗能提前还吗？")
+    bot.locator(".mb-sources").nth(1).wait_for(timeout=60_000)
+    text = bot.inner_text()
+    assert "1. 花呗怎么提前还款" in text and "2. 借呗能提前还吗" in text
+    assert bot.locator(".mb-sources").count() == 2
+
+
+def test_a_fragment_offers_questions_that_send_when_clicked(page: Any) -> None:
+    page.get_by_role("tab", name="问答 Chat").click()
+    bot = _ask_any(page, "额度")
+    assert "额度" in bot.inner_text() and bot.locator(".mb-sources").count() == 0
+    related = page.locator("#mb-related")
+    related.wait_for(state="visible", timeout=30_000)
+    first = related.get_by_role("button").first
+    question = first.inner_text().strip()
+    assert question and question in bot.inner_text()  # the questions the answer listed
+    before = page.locator('[data-testid="bot"]').count()
+    first.click()
+    answer = _wait_for_answer(page, before)
+    assert page.locator('[data-testid="user"]').last.inner_text().strip() == question
+    assert answer.locator(".mb-sources").count() == 1  # answered from the knowledge base
+    page.screenshot(path=str(ARTIFACTS / "browser-related.png"), full_page=True)
+
+
+def test_the_trash_icon_forgets_the_conversation(page: Any) -> None:
+    page.get_by_role("tab", name="问答 Chat").click()
+    _ask(page, "花呗能提前还款吗")
+    page.locator("#mb-chat").get_by_role("button", name=re.compile("clear", re.I)).first.click()
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=\"bot\"]').length === 0",
+        timeout=30_000,
+    )
+    assert page.locator("#mb-related").is_hidden()
+    # with the history forgotten, "那借呗呢" is a fragment, not "can Jiebei be repaid early"
+    bot = _ask_any(page, "那借呗呢")
+    assert bot.locator(".mb-sources").count() == 0, bot.inner_text()
 
 
 def test_what_if_range_changes_with_an_input(page: Any) -> None:

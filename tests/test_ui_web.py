@@ -123,8 +123,22 @@ def test_chat_streams_chunks_and_ends_with_full_answer() -> None:
     assert bubbles[-1] == full and "<details>" not in bubbles[1]
     display, turns, box = steps[-1]
     assert box == "" and [m["role"] for m in display] == ["user", "assistant"]
-    assert turns == [{"question": "在闲鱼买东西会开通借呗吗?",
-                      "answer": fake.ask("在闲鱼买东西会开通借呗吗?").text, "shown": full}]
+    answer = fake.ask("在闲鱼买东西会开通借呗吗?")
+    assert turns == [{"question": "在闲鱼买东西会开通借呗吗?", "answer": answer.text, "shown": full,
+                      "suggested": "\n".join(answer.suggestions)}]
+
+
+def test_the_questions_offered_after_an_answer_are_its_suggestions() -> None:
+    from dataclasses import replace
+
+    class Suggesting(FakeAssistant):
+        def ask(self, question: str, history: Any = None) -> Any:
+            return replace(super().ask(question, history),
+                           suggestions=("花呗怎么还款？", "借呗怎么还款？"))
+
+    *_, (_, turns, _) = web.chat_stream(Suggesting(), "花呗", [], delay=0)
+    assert web.related_questions(turns) == [["花呗怎么还款？"], ["借呗怎么还款？"]]
+    assert web.related_questions([]) == [] and web.related_questions(None) == []
 
 
 def test_follow_up_passes_the_conversation_as_history() -> None:

@@ -58,7 +58,8 @@ __all__ = [  # the other tabs' handlers and the shared helpers are re-exported f
 ]  # fmt: skip
 
 History = list[dict[str, str]]
-Turn = dict[str, str]  # {"question": raw text, "answer": raw answer text, "shown": rendered}
+Turn = dict[str, str]  # {"question": raw text, "answer": raw answer text, "shown": rendered,
+#                         "suggested": the related questions offered after it, one per line}
 
 
 class AssistantLike(Protocol):
@@ -171,7 +172,7 @@ def chat_stream(
         answer = assistant.ask(question, _history(turns))
     except Exception as exc:  # the UI edge: show the problem, keep the page alive
         shown = callout("error", f"**出错了 Something went wrong:** {safe_text(str(exc))}")
-        done = [*turns, {"question": question, "answer": "", "shown": shown}]
+        done = [*turns, {"question": question, "answer": "", "shown": shown, "suggested": ""}]
         yield _display(done), done, ""
         return
     body = _body(answer)
@@ -179,8 +180,15 @@ def chat_stream(
         pending = {**pending, "shown": render_answer(answer, upto=len(body) * k // STREAM_CHUNKS)}
         yield _display([*turns, pending]), turns, ""
         time.sleep(delay)
-    done = [*turns, {"question": question, "answer": answer.text, "shown": render_answer(answer)}]
+    done = [*turns, {"question": question, "answer": answer.text, "shown": render_answer(answer),
+                     "suggested": "\n".join(answer.suggestions)}]
     yield _display(done), done, ""
+
+
+def related_questions(turns: Sequence[Turn] | None) -> list[list[str]]:
+    """The questions offered after the last answer (猜你想问), as rows of a Dataset."""
+    last = (turns or [{}])[-1]
+    return [[q] for q in str(last.get("suggested", "")).splitlines() if q.strip()]
 
 
 def ask_markdown(assistant: AssistantLike, question: str) -> str:
@@ -243,10 +251,23 @@ def _chat_tab(assistant: AssistantLike) -> None:
         def stream_example(sample: list[str], state: list[Turn]) -> Iterator[Any]:
             yield from chat_stream(assistant, sample[0] if sample else "", state)
 
+        related = gr.Dataset(components=[box], samples=[], label="猜你想问 Related questions",
+                             elem_id="mb-related", visible=False)
+
+        def offer(state: list[Turn]) -> Any:
+            rows = related_questions(state)
+            return gr.Dataset(samples=rows, visible=bool(rows))
+
         io = {"outputs": [chatbot, turns, box], **CONCURRENCY, **PRIVATE}
-        gr.on([box.submit, send.click], stream, [box, turns], **io)
-        examples.click(stream_example, [examples, turns], **io)
-        clear.click(lambda: ([], []), None, [chatbot, turns], **PRIVATE)
+        after = {"fn": offer, "inputs": [turns], "outputs": [related], **PRIVATE}
+        gr.on([box.submit, send.click], stream, [box, turns], **io).then(**after)
+        examples.click(stream_example, [examples, turns], **io).then(**after)
+        related.click(stream_example, [related, turns], **io).then(**after)
+        # both the button and the chat's own trash icon forget the history used for follow-ups
+        forget = {"fn": lambda: ([], [], gr.Dataset(samples=[], visible=False)),
+                  "outputs": [chatbot, turns, related], **PRIVATE}
+        clear.click(**forget)
+        chatbot.clear(**forget)
 
 
 def build_ui(
