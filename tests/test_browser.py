@@ -110,6 +110,19 @@ def _wait_for_answer(page: Any, before: int) -> Any:
     return bot
 
 
+def _offered_for(page: Any, bot: Any) -> str:
+    """Waits until the related questions on offer are those the (clarifying) answer lists, i.e.
+    the turn is complete; returns the first."""
+    related = page.locator("#mb-related")
+    related.wait_for(state="visible", timeout=30_000)
+    for _ in range(200):
+        first = related.get_by_role("button").first.inner_text().strip()
+        if first and first in bot.inner_text():
+            return first
+        page.wait_for_timeout(150)
+    raise AssertionError(f"the offered questions are not the answer's: {bot.inner_text()!r}")
+
+
 def test_a_two_question_message_gets_two_answers_with_their_sources(page: Any) -> None:
     page.get_by_role("tab", name="问答 Chat").click()
     bot = _ask(page, "花呗怎么提前还款？借呗能提前还吗？")
@@ -122,14 +135,10 @@ def test_a_two_question_message_gets_two_answers_with_their_sources(page: Any) -
 def test_a_fragment_offers_questions_that_send_when_clicked(page: Any) -> None:
     page.get_by_role("tab", name="问答 Chat").click()
     bot = _ask_any(page, "额度")
+    question = _offered_for(page, bot)  # the questions the answer listed
     assert "额度" in bot.inner_text() and bot.locator(".mb-sources").count() == 0
-    related = page.locator("#mb-related")
-    related.wait_for(state="visible", timeout=30_000)
-    first = related.get_by_role("button").first
-    question = first.inner_text().strip()
-    assert question and question in bot.inner_text()  # the questions the answer listed
     before = page.locator('[data-testid="bot"]').count()
-    first.click()
+    page.locator("#mb-related").get_by_role("button").first.click()
     answer = _wait_for_answer(page, before)
     assert page.locator('[data-testid="user"]').last.inner_text().strip() == question
     assert answer.locator(".mb-sources").count() == 1  # answered from the knowledge base
@@ -139,14 +148,16 @@ def test_a_fragment_offers_questions_that_send_when_clicked(page: Any) -> None:
 def test_the_trash_icon_forgets_the_conversation(page: Any) -> None:
     page.get_by_role("tab", name="问答 Chat").click()
     _ask(page, "花呗能提前还款吗")
+    page.locator("#mb-related").wait_for(state="visible", timeout=30_000)  # the turn is complete
     page.locator("#mb-chat").get_by_role("button", name=re.compile("clear", re.I)).first.click()
     page.wait_for_function(
         "() => document.querySelectorAll('[data-testid=\"bot\"]').length === 0",
         timeout=30_000,
     )
-    assert page.locator("#mb-related").is_hidden()
+    page.locator("#mb-related").wait_for(state="hidden", timeout=30_000)
     # with the history forgotten, "那借呗呢" is a fragment, not "can Jiebei be repaid early"
     bot = _ask_any(page, "那借呗呢")
+    _offered_for(page, bot)  # a clarifying question, complete
     assert bot.locator(".mb-sources").count() == 0, bot.inner_text()
 
 
