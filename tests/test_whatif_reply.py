@@ -29,7 +29,7 @@ def test_estimate_question_zh() -> None:
     assert r.estimate_before == est and r.estimate_after is None
     assert f"¥{est.low:,}–¥{est.high:,}" in r.text
     assert "良好档" in r.text
-    assert "主要拉低估算的因素" in r.text and "建议：" in r.text
+    assert "和常见情况相比" in r.text and "建议：" in r.text
     assert "你没提到的" in r.text and "近12个月逾期次数 0次" in r.text
     assert r.text.rstrip().endswith(NOTICE["zh"])
     assert "sesame_score" not in r.assumed and "overdue_12m" in r.assumed
@@ -58,7 +58,8 @@ def test_english_question_halving_utilization() -> None:
 def test_top_band_suggestion_keeps_habits() -> None:
     r = whatif_reply("sesame 800, no late payments, on time for 5 years, account 6 years, "
                      "utilization 5%, no applications, income 30000, how much can I borrow?", "en")
-    assert "top band" in r.text and "Nothing in this model is holding" in r.text
+    assert "top band" in r.text and "what lowers the estimate" not in r.text
+    assert "what raises the estimate:\n- Sesame score 800" in r.text
 
 
 @pytest.mark.parametrize(
@@ -124,3 +125,22 @@ def test_eval_rows_route_and_reply(row: dict[str, object]) -> None:
         for phrase in row["must_include"]:  # type: ignore[attr-defined]
             assert phrase in text
 
+
+
+def test_the_lowers_and_raises_lists_hold_only_factors_that_move_the_estimate_that_way() -> None:
+    up = whatif_reply("芝麻分从650涨到720，额度会怎样？", "zh").text
+    assert "拉高估算的因素：\n- 芝麻分720" in up and "拉低估算的因素" not in up
+    assert "按时还款记录" not in up.split("建议")[0]  # a default value moves nothing
+    down = whatif_reply("如果我逾期两次，额度会怎样", "zh").text
+    assert "拉低估算的因素：\n- 近12个月逾期2次" in down and "拉高估算的因素" not in down
+    both = whatif_reply("芝麻分760，近12个月逾期2次，借呗额度大概多少？", "zh").text
+    lowers = both.split("拉低估算的因素：")[1].split("拉高")[0]
+    raises = both.split("拉高估算的因素：")[1].split("建议")[0]
+    assert "逾期" in lowers and "芝麻分" not in lowers
+    assert "芝麻分760" in raises and "逾期" not in raises
+
+
+def test_a_score_change_without_a_product_says_it_is_for_jiebei() -> None:
+    assert "借呗额度现在估算" in whatif_reply("芝麻分从650涨到720，额度会怎样？", "zh").text
+    en = whatif_reply("If my sesame score goes from 650 to 720, what happens?", "en").text
+    assert "estimated Jiebei limit" in en

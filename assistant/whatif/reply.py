@@ -21,6 +21,7 @@ from assistant.whatif.scorer import (
     LimitEstimate,
     Plan,
     band_names,
+    compared_with_common,
     estimate_limit,
     what_if,
     what_it_takes,
@@ -75,9 +76,9 @@ def _compose(slots: Slots, lang: str) -> WhatIfReply:
         w = what_if(profile, **changes)
         after = w.after
         lines.append(
-            f"按你给的信息，现在大约{_range(before)}（{before.band_label('zh')}档）。"
+            f"按你给的信息，借呗额度现在估算大约{_range(before)}（{before.band_label('zh')}档）。"
             if zh else
-            f"With what you told me, the estimate now is about {_range(before)} "
+            f"With what you told me, the estimated Jiebei limit now is about {_range(before)} "
             f"({before.band_label('en')} band)."
         )
         lines.append(("如果" if zh else "") + w.explanation.text(lang))
@@ -89,8 +90,8 @@ def _compose(slots: Slots, lang: str) -> WhatIfReply:
             f"({before.band_label('en')} band)."
         )
     current = after or before
-    lines.extend(_reasons(current, lang))
     plan_profile = profile.with_changes(**changes) if changes else profile
+    lines.extend(_effects(plan_profile, lang))
     lines.append(_suggestion(plan_profile, current, lang))
     assumed = tuple(f for f in slots.assumed if f not in changes)
     if assumed:
@@ -118,12 +119,24 @@ def _range(est: LimitEstimate) -> str:
     return f"¥{est.low:,}–¥{est.high:,}"
 
 
-def _reasons(est: LimitEstimate, lang: str) -> list[str]:
-    if not est.reasons:
-        return ["本模型里没有明显拉低估算的因素。" if lang == "zh"
-                else "Nothing in this model is holding the estimate back."]
-    head = "主要拉低估算的因素：" if lang == "zh" else "What holds the estimate back most:"
-    return [head, *(f"- {r.text(lang)}" for r in est.reasons)]
+def _effects(profile: Profile, lang: str) -> list[str]:
+    """What lowers and what raises the estimate, against the common case: each list holds only
+    factors that move it that way (a default value is in neither)."""
+    lowers, raises = compared_with_common(profile)
+    zh = lang == "zh"
+    if not lowers and not raises:
+        return ["和常见情况相比，没有拉高或拉低估算的因素。" if zh
+                else "Compared with the common case, nothing raises or lowers the estimate."]
+    lines: list[str] = []
+    if lowers:
+        lines.append("和常见情况相比，拉低估算的因素：" if zh
+                     else "Compared with the common case, what lowers the estimate:")
+        lines += [f"- {r.text(lang)}" for r in lowers]
+    if raises:
+        lines.append("和常见情况相比，拉高估算的因素：" if zh
+                     else "Compared with the common case, what raises the estimate:")
+        lines += [f"- {r.text(lang)}" for r in raises]
+    return lines
 
 
 def _suggestion(profile: Profile, est: LimitEstimate, lang: str) -> str:

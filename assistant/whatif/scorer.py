@@ -19,7 +19,14 @@ from itertools import combinations, product
 from typing import Any
 
 from assistant.whatif.engine import Evaluation, context_of, load_rules
-from assistant.whatif.profile import FIELD_SPECS, FIELDS, Profile, ProfileError, format_value
+from assistant.whatif.profile import (
+    DEFAULTS,
+    FIELD_SPECS,
+    FIELDS,
+    Profile,
+    ProfileError,
+    format_value,
+)
 from retrieval.errors import MingbaiError
 
 MAX_REASONS = 4
@@ -213,6 +220,36 @@ def _reasons(ev: Evaluation, values: Mapping[str, Any]) -> tuple[Reason, ...]:
             en = en_t.format(v=format_value(f.field, value, "en"))
         out.append(Reason(f.code, zh, en, f.points_lost))
     return tuple(out)
+
+
+def compared_with_common(profile: Profile) -> tuple[tuple[Reason, ...], tuple[Reason, ...]]:
+    """The factors that lower and that raise the estimate against the common case (each field
+    put back to its ``DEFAULTS`` value alone), the largest effect first: a Sesame score of 720
+    raises it, 2 overdue events lower it, a default value does neither.
+
+    >>> lowers, raises = compared_with_common(Profile(sesame_score=720, overdue_12m=2))
+    >>> [r.code for r in lowers], [r.code for r in raises]
+    (['overdue_12m'], ['sesame_score'])
+    """
+    now = estimate_limit(profile).points
+    found: list[tuple[int, int, Reason]] = []
+    for i, name in enumerate(FIELDS):
+        value, common = getattr(profile, name), DEFAULTS[name]
+        if value == common:
+            continue
+        delta = now - estimate_limit(profile.with_changes(**{name: common})).points
+        if delta == 0:
+            continue
+        if name == "monthly_income" and value is None:
+            zh, en = _INCOME_UNKNOWN
+        else:
+            zh_t, en_t = _REASON_TEXT.get(name, ("{v}", "{v}"))
+            zh = zh_t.format(v=format_value(name, value, "zh"))
+            en = en_t.format(v=format_value(name, value, "en"))
+        found.append((delta, i, Reason(name, zh, en, max(0, -delta))))
+    lowers = [r for d, i, r in sorted(found, key=lambda t: (t[0], t[1])) if d < 0]
+    raises = [r for d, i, r in sorted(found, key=lambda t: (-t[0], t[1])) if d > 0]
+    return tuple(lowers[:MAX_REASONS]), tuple(raises[:MAX_REASONS])
 
 
 # -- what if -------------------------------------------------------------------------------------
