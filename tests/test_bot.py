@@ -221,3 +221,9 @@ def test_questions_left_unanswered_are_listed_without_markup(bot) -> None:  # ty
                   "<script>alert(1)</script>有用吗？")
     assert len(ans.parts) == 3 and "芝麻分怎么涨" in ans.notes[0]
     assert "<script" not in ans.text.lower() and "<script" not in ans.notes[0].lower()
+
+
+def test_a_part_that_is_a_what_if_goes_to_the_scorer(bot) -> None:  # type: ignore[no-untyped-def]
+    ans = bot.ask("花呗怎么还款？芝麻分从650涨到720借呗额度会怎样？")
+    assert [p.route for p in ans.parts] == ["knowledge", "whatif"]
+    assert ans.parts[0].citations and "教育" in ans.parts[1].text
