@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -227,12 +227,12 @@ class Assistant:
             for k, v in a.timings.items():
                 timings[k] = timings.get(k, 0.0) + v
         routes = [a.route for a in answers]
-        cited = {c.doc_id for c in citations}
+        seen = {c.doc_id for c in citations}  # never an entry the answer cites
         related: list[tuple[str, str]] = []  # each part's first suggestions first
         for rank in range(SUGGESTIONS):
             for a in answers:
-                if rank < len(a.suggestion_ids) and a.suggestion_ids[rank] not in cited \
-                        and a.suggestion_ids[rank] not in {i for i, _ in related}:
+                if rank < len(a.suggestion_ids) and a.suggestion_ids[rank] not in seen:
+                    seen.add(a.suggestion_ids[rank])
                     related.append((a.suggestion_ids[rank], a.suggestions[rank]))
         related = related[:SUGGESTIONS]
         return Answer(
@@ -382,10 +382,8 @@ class Assistant:
                 abstained = False
                 # 猜你想问: the closest other entries of the question's product, never one cited
                 # (none under a scam warning: what to do next is the warning itself)
-                cited = {h.entry_id for h in chosen}
-                suggested = () if scam else tuple(e for e in self._suggestions(
-                    result, decision.products, n=SUGGESTIONS + len(cited)) if e not in cited
-                )[:SUGGESTIONS]
+                suggested = () if scam else self._suggestions(
+                    result, decision.products, exclude={h.entry_id for h in chosen})
                 suggestions = tuple(c.entries[i].title(lang) for i in suggested)
                 p.timings["compose_ms"] = (time.perf_counter() - t1) * 1000
         log.info("question route=%s lang=%s scam=%s text=%r", route, lang, bool(scam), text[:200])
@@ -413,10 +411,11 @@ class Assistant:
         )
 
     def _suggestions(
-        self, result: SearchResult, products: frozenset[str], n: int = 3, result_query: str = ""
+        self, result: SearchResult, products: frozenset[str], n: int = SUGGESTIONS,
+        result_query: str = "", exclude: Collection[str] = (),
     ) -> tuple[str, ...]:
-        """Up to ``n`` entries (ids) closest to the message that fit its products: their titles
-        are questions the knowledge base answers."""
+        """Up to ``n`` entries (ids) closest to the message that fit its products, none of
+        ``exclude``: their titles are questions the knowledge base answers."""
         c = self.components
         asked = c.policy.lexicon.actions_in(normalize(result_query)) if result_query else set()
         fitting = [h for h in result.hits
@@ -428,7 +427,7 @@ class Assistant:
                 and c.policy.fits_products(c.entries[e], products)]  # fmt: skip
         out: list[str] = []
         for entry_id in [*menu, *(h.entry_id for h in fitting)]:
-            if entry_id in out:
+            if entry_id in out or entry_id in exclude:
                 continue
             out.append(entry_id)
             if len(out) == n:

@@ -52,7 +52,7 @@ _CLOSES_QUESTION = re.compile(r"[吗呢嘛啊呀么不]\s*$")
 # what a follow-on says that is not a question of its own: "怎么办", "怎么回事", "是什么原因"
 _GENERIC = re.compile(
     r"[\s\W_\d*]+|怎么|怎样|咋|如何|为什么|为啥|什么|啥|吗|呢|嘛|啊|呀|了|的|我|你|们|是|"
-    r"还有|另外|对了|顺便|以及|回事|原因|造成|知道|办|弄|查|呢"
+    r"还有|另外|对了|顺便|以及|回事|原因|造成|知道|办|弄|查"
 )
 
 
@@ -66,6 +66,15 @@ _FILLER = re.compile(
     r"[\s\W_]+|我的|我|之前|以前|上回|上次|那笔|这笔|那个|这个|一下|请问|的|了|呢|吗|啊|呀|吧|嗯|哦|"
     r"蚂蚁|支付宝|\bmy\b|\bthe\b", re.I
 )
+
+
+def _patterns(path: Path, key: str, values: Any) -> tuple[re.Pattern[str], ...]:
+    """The regular expressions listed under ``key``; a bad one is a ConfigError naming the file
+    and the key."""
+    try:
+        return tuple(re.compile(p, re.I) for p in values or [])
+    except re.error as exc:
+        raise ConfigError(f"{path}: bad pattern under '{key}': {exc}") from exc
 
 
 @dataclass(frozen=True)
@@ -98,32 +107,17 @@ class DialogueRules:
         unknown = sorted(set(data) - known)
         if unknown:
             raise ConfigError(f"{path}: unknown key(s) {', '.join(unknown)}")
-        patterns: dict[Kind, tuple[re.Pattern[str], ...]] = {}
-        for kind in KINDS:
-            try:
-                patterns[kind] = tuple(re.compile(p, re.I) for p in data.get(kind) or [])
-            except re.error as exc:
-                raise ConfigError(f"{path}: bad pattern under '{kind}': {exc}") from exc
+        patterns = {kind: _patterns(path, kind, data.get(kind)) for kind in KINDS}
         replies = data.get("replies") or {}
         missing = [k for k in _REPLY_KEYS if not {"zh", "en"} <= set(replies.get(k) or {})]
         if missing:
             raise ConfigError(f"{path}: replies need zh and en texts for {', '.join(missing)}")
-        compiled: dict[str, tuple[re.Pattern[str], ...]] = {}
-        for key in ("split_before", "leans_back"):
-            try:
-                compiled[key] = tuple(re.compile(p, re.I) for p in data.get(key) or [])
-            except re.error as exc:
-                raise ConfigError(f"{path}: bad pattern under '{key}': {exc}") from exc
-        single: dict[str, re.Pattern[str] | None] = {}
-        for key in ("asks_whole", "leans_on"):
-            try:
-                single[key] = re.compile(str(data[key]), re.I) if data.get(key) else None
-            except re.error as exc:
-                raise ConfigError(f"{path}: bad pattern under '{key}': {exc}") from exc
+        single = {key: _patterns(path, key, [str(data[key])])[0] if data.get(key) else None
+                  for key in ("asks_whole", "leans_on")}
         note = data.get("parts_note") or {}
         return cls(
-            split_before=compiled["split_before"],
-            leans_back_patterns=compiled["leans_back"],
+            split_before=_patterns(path, "split_before", data.get("split_before")),
+            leans_back_patterns=_patterns(path, "leans_back", data.get("leans_back")),
             asks_whole=single["asks_whole"],
             leans_on=single["leans_on"],
             max_parts=int(data.get("max_parts", 3)),

@@ -209,17 +209,19 @@ def _reasons(ev: Evaluation, values: Mapping[str, Any]) -> tuple[Reason, ...]:
         (f for f in ev.factors if f.points_lost > 0),
         key=lambda f: (-f.points_lost, order.get(f.field, 99)),
     )
-    out = []
-    for f in lost[:MAX_REASONS]:
-        value = values.get(f.field)
-        if f.field == "monthly_income" and value is None:
-            zh, en = _INCOME_UNKNOWN
-        else:
-            zh_t, en_t = _REASON_TEXT.get(f.field, ("{v}", "{v}"))
-            zh = zh_t.format(v=format_value(f.field, value, "zh"))
-            en = en_t.format(v=format_value(f.field, value, "en"))
-        out.append(Reason(f.code, zh, en, f.points_lost))
-    return tuple(out)
+    return tuple(_reason(f.code, f.field, values.get(f.field), f.points_lost)
+                 for f in lost[:MAX_REASONS])
+
+
+def _reason(code: str, name: str, value: Any, points_lost: int) -> Reason:
+    """A factor's line in both languages ("芝麻分720：在本模型里，分数越高估算越高")."""
+    if name == "monthly_income" and value is None:
+        zh, en = _INCOME_UNKNOWN
+    else:
+        zh_t, en_t = _REASON_TEXT.get(name, ("{v}", "{v}"))
+        zh = zh_t.format(v=format_value(name, value, "zh"))
+        en = en_t.format(v=format_value(name, value, "en"))
+    return Reason(code, zh, en, points_lost)
 
 
 def compared_with_common(profile: Profile) -> tuple[tuple[Reason, ...], tuple[Reason, ...]]:
@@ -240,13 +242,7 @@ def compared_with_common(profile: Profile) -> tuple[tuple[Reason, ...], tuple[Re
         delta = now - estimate_limit(profile.with_changes(**{name: common})).points
         if delta == 0:
             continue
-        if name == "monthly_income" and value is None:
-            zh, en = _INCOME_UNKNOWN
-        else:
-            zh_t, en_t = _REASON_TEXT.get(name, ("{v}", "{v}"))
-            zh = zh_t.format(v=format_value(name, value, "zh"))
-            en = en_t.format(v=format_value(name, value, "en"))
-        found.append((delta, i, Reason(name, zh, en, max(0, -delta))))
+        found.append((delta, i, _reason(name, name, value, max(0, -delta))))
     lowers = [r for d, i, r in sorted(found, key=lambda t: (t[0], t[1])) if d < 0]
     raises = [r for d, i, r in sorted(found, key=lambda t: (-t[0], t[1])) if d > 0]
     return tuple(lowers[:MAX_REASONS]), tuple(raises[:MAX_REASONS])
