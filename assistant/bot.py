@@ -53,6 +53,15 @@ class _Pending:
 SUGGESTIONS = 3  # related questions offered after an answer
 
 
+def _answered_from(result: SearchResult, allowed: Sequence[str]) -> list[EntryHit]:
+    """A hand-off or a look-up answered from its own entries: the best ranked of ``allowed``,
+    else the first of them at the top hit's score."""
+    ranked = [h for h in result.hits if h.entry_id in allowed]
+    top = result.top
+    return ranked[:1] or [EntryHit(allowed[0], top.score if top else 1.0,
+                                   top.dense if top else 1.0)]
+
+
 def _plain(question: str) -> str:
     """A question echoed as a part's heading, with no markup (answers never carry a user's HTML)."""
     return re.sub(r"[<>*`\[\]]", " ", question).strip()
@@ -166,8 +175,6 @@ class Assistant:
             return [question]
         return parts
 
-    PART_CONTEXT = "topic"  # how a later part borrows from the one before (see _part_query)
-
     @staticmethod
     def _earlier_parts(history: History | None) -> list[str]:
         """The parts of the same message before this one, nearest first (empty: a message of
@@ -190,24 +197,21 @@ class Assistant:
         policy = self.components.policy
         lang = detect_language(part)
         previous = earlier[0]
-        if self.PART_CONTEXT == "previous":
-            return f"{previous} {part}"
         subject = next((e for e in earlier if policy.products_of(e)), previous)
         named = policy.products_of(subject) - policy.products_of(part)
         names = [PRODUCT_NAMES[n][0 if lang == "zh" else 1]
                  for n in sorted(named) if n in PRODUCT_NAMES]  # fmt: skip
-        if self.PART_CONTEXT == "topic":
-            # the subject's topic first: "能关掉不？" borrowed 自动还款 from it, and so does the
-            # part after it
-            prev = normalize(subject if subject == previous else f"{subject} {previous}").lower()
-            own = normalize(part).lower()
-            lexicon = policy.lexicon
-            undone = lexicon.opposed_to(lexicon.actions_in(own))  # "涨额度" is not "降了"
-            topics = [w for action, words in lexicon.actions.items() if action not in undone
-                      for w in words if len(w) >= 2 and w in prev and w not in own]  # fmt: skip
-            # the longer word first where two start together ("收钱码" before "收钱"): a set's
-            # order differs between processes
-            names += sorted(set(topics), key=lambda w: (prev.index(w), -len(w), w))[:2]
+        # the subject's topic first: "能关掉不？" borrowed 自动还款 from it, and so does the part
+        # after it
+        prev = normalize(subject if subject == previous else f"{subject} {previous}").lower()
+        own = normalize(part).lower()
+        lexicon = policy.lexicon
+        undone = lexicon.opposed_to(lexicon.actions_in(own))  # "涨额度" is not "降了"
+        topics = [w for action, words in lexicon.actions.items() if action not in undone
+                  for w in words if len(w) >= 2 and w in prev and w not in own]  # fmt: skip
+        # the longer word first where two start together ("收钱码" before "收钱"): a set's order
+        # differs between processes
+        names += sorted(set(topics), key=lambda w: (prev.index(w), -len(w), w))[:2]
         return f"{' '.join(names)} {part}" if names else part
 
     def _merge(self, message: str, answers: Sequence[Answer], rest: Sequence[str]) -> Answer:
@@ -332,18 +336,12 @@ class Assistant:
             chosen = list(decision.chosen)
             handoff = [e for e in dialogue.handoff_entries if e in c.entries]
             if p.kind == "handoff" and handoff and not scam:
-                ranked = [h for h in result.hits if h.entry_id in handoff]
-                top = result.top
-                chosen = ranked[:1] or [EntryHit(handoff[0], top.score if top else 1.0,
-                                                 top.dense if top else 1.0)]
+                chosen = _answered_from(result, handoff)
             if p.kind == "lookup" and not scam:
                 allowed = [e for e in dialogue.lookup_entries if e in c.entries
                            and c.policy.fits_products(c.entries[e], decision.products)]
-                ranked = [h for h in result.hits if h.entry_id in allowed]
-                if ranked or allowed:
-                    top = result.top
-                    chosen = ranked[:1] or [EntryHit(allowed[0], top.score if top else 1.0,
-                                                     top.dense if top else 1.0)]
+                if allowed:
+                    chosen = _answered_from(result, allowed)
             if p.kind == "lookup":
                 named = self._topic(decision.products & {"huabei", "jiebei", "wangshangdai",
                                                           "sesame", "yuebao"}, lang, "")
