@@ -123,7 +123,7 @@ class DecisionPolicy:
         """An entry may answer a question about ``products`` (empty: any entry may)."""
         return not products or not entry.products or bool(entry.products & products)
 
-    def threshold(self, result: SearchResult, query: str, lang: Lang) -> float:
+    def threshold(self, result: SearchResult, lang: Lang) -> float:
         """The similarity an entry about no particular product needs to answer."""
         rules = self.rules
         threshold = rules.abstain_below[lang]
@@ -160,7 +160,7 @@ class DecisionPolicy:
             if fallback in self.entries:
                 top = hits[0]
                 return Decision((EntryHit(fallback, top.score, top.dense),), "scam", products)
-        base = self.threshold(result, query, lang)
+        base = self.threshold(result, lang)
         strict = self.product_threshold(base, query)
 
         def needed(h: EntryHit) -> float:
