@@ -30,7 +30,7 @@ class Answer:
     timings: dict[str, float] = field(default_factory=dict)
     notes: tuple[str, ...] = ()  # e.g. "question trimmed to 2,000 characters"
     retrieved: tuple[tuple[str, float], ...] = ()  # (entry id, score) ranking behind the answer
-    clarifying: bool = False  # the message was unclear: the answer asks what it is about
+    clarifying: bool = False  # unclear, or a near-tie: the answer asks what it is about
     suggestions: tuple[str, ...] = ()  # questions the user can send next (answerable ones)
     suggestion_ids: tuple[str, ...] = ()  # the entries that answer them
     # A message asking several questions: one answer per question, in order (``text`` and

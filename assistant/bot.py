@@ -372,8 +372,10 @@ class Assistant:
                     first = (chosen[0].entry_id, round(chosen[0].score, 4))
                     retrieved = (first, *(r for r in retrieved if r[0] != first[0]))
                 entries = [c.entries[h.entry_id] for h in chosen]
+                # a near-tie about different things: ask which one, with both verdicts
+                choice = decision.reason == "ambiguous" and chosen == list(decision.chosen)
                 body = c.composer.compose(
-                    ComposeInput(text, lang, entries, scam, c.rules.max_points)
+                    ComposeInput(text, lang, entries, scam, c.rules.max_points, choice)
                 )
                 answer_text = f"{body}\n\n{sources_block(entries, lang)}"
                 citations = [self._cite(c.entries[h.entry_id], h, lang) for h in chosen]
@@ -382,6 +384,8 @@ class Assistant:
                 # (none under a scam warning: what to do next is the warning itself)
                 suggested = () if scam else self._suggestions(
                     result, decision.products, exclude={h.entry_id for h in chosen})
+                if choice:  # the chips are the two questions it may be
+                    suggested, clarifying = tuple(h.entry_id for h in chosen), True
                 suggestions = tuple(c.entries[i].title(lang) for i in suggested)
                 p.timings["compose_ms"] = (time.perf_counter() - t1) * 1000
         log.info("question route=%s lang=%s scam=%s text=%r", route, lang, bool(scam), text[:200])

@@ -29,6 +29,14 @@ OUT_OF_SCOPE = {
 }
 SOURCES_HEADING = {"zh": "来源", "en": "Sources"}
 SEE_ALSO = {"zh": "另见", "en": "See also"}
+CHOICE_HEAD = {
+    "zh": "你问的可能是下面两件事之一：",
+    "en": "You may be asking about one of these two things:",
+}
+CHOICE_ASK = {
+    "zh": "是哪一种？点下面的问题可以看完整回答。",
+    "en": "Which one do you mean? Pick a question below for the full answer.",
+}
 REVIEWED = {"zh": "审核于", "en": "reviewed"}
 
 
@@ -39,6 +47,7 @@ class ComposeInput:
     entries: Sequence[Entry]  # best first; the first is the main answer
     scam_warning: str | None
     max_points: int = 4
+    choice: bool = False  # the best entries are a near-tie about different things: ask which
 
 
 class Composer(Protocol):
@@ -48,7 +57,7 @@ class Composer(Protocol):
 
 
 def sources_block(entries: Sequence[Entry], lang: Lang) -> str:
-    colon, sep, left, right = ("：", "；", "（", "）") if lang == "zh" else (":", "; ", "(", ")")
+    colon, sep, left, right = ("：", "；", "（", "）") if lang == "zh" else (":", "; ", " (", ")")
     lines = [f"{SOURCES_HEADING[lang]}{colon}"]
     for i, entry in enumerate(entries, 1):
         refs = sep.join(entry.sources)
@@ -58,13 +67,20 @@ def sources_block(entries: Sequence[Entry], lang: Lang) -> str:
 
 
 class GroundedComposer:
-    """Verdict, up to ``max_points`` bullets, and a one-line pointer to a second entry."""
+    """Verdict, up to ``max_points`` bullets, and a one-line pointer to a second entry; for a
+    choice, each entry's question and verdict, then which one is meant."""
 
     def compose(self, data: ComposeInput) -> str:
         lang = data.lang
         parts: list[str] = []
         if data.scam_warning:
             parts.append(data.scam_warning)
+        if data.choice:
+            parts.append(CHOICE_HEAD[lang])
+            parts += [f"**{i}. {e.title(lang)}**\n{e.section(lang).verdict} [{i}]"
+                      for i, e in enumerate(data.entries, 1)]
+            parts.append(CHOICE_ASK[lang])
+            return "\n\n".join(parts)
         main = data.entries[0].section(lang)
         body = [f"**{main.verdict}** [1]"]
         body += [f"- {p}" for p in main.points[: data.max_points]]

@@ -15,6 +15,10 @@ asks:
 3. **Action.** Among entries within ``action_margin`` of the best, one whose ``actions`` match what
    the question asks to do (还款, 分期, 提额, 退款, 开通...) is preferred to one that merely sits
    closer.
+4. **Ambiguity.** When the two best entries are within ``ambiguous_margin``, are about different
+   actions ("绑卡还款" / "关闭自动扣款"), and the question asks for neither, a guess would be wrong
+   about as often as right: the decision is ``ambiguous`` and the answer asks which one is meant,
+   with both verdicts.
 
 >>> rules = load_answering_rules()
 >>> rules.abstain_below["zh"] < rules.unknown_word_below["zh"]
@@ -39,7 +43,9 @@ from retrieval.search import EntryHit, SearchConfig, SearchResult
 from retrieval.text import normalize
 
 ANSWERING_PATH = Path(__file__).resolve().parent / "rules" / "answering.yaml"
-Reason = Literal["answered", "scam", "weak", "no_entry_for_product", "nothing_found"]
+Reason = Literal[
+    "answered", "ambiguous", "scam", "weak", "no_entry_for_product", "nothing_found"
+]
 
 
 class _Retrieval(BaseModel):
@@ -60,6 +66,7 @@ class AnsweringRules(BaseModel):
     scam_evidence_above: float
     second_entry_margin: float
     action_margin: float = 0.0
+    ambiguous_margin: float = 0.0
     max_points: int
     max_question_chars: int
     query_max_tokens: int
@@ -172,7 +179,11 @@ class DecisionPolicy:
             closest_other = any(h.dense >= needed(h) for h in hits)
             reason: Reason = "no_entry_for_product" if closest_other and products else "weak"
             return Decision((), reason, products)
-        top = self._prefer_action(strong, normalize(query))
+        normalized = normalize(query)
+        top = self._prefer_action(strong, normalized)
+        runner = next((h for h in strong if h is not top), None)
+        if runner is not None and self._ambiguous(top, runner, normalized):
+            return Decision((top, runner), "ambiguous", products)
         chosen = [top]
         for h in strong:
             if h is not top and top.score - h.score <= self.rules.second_entry_margin:
@@ -194,6 +205,14 @@ class DecisionPolicy:
         close = [h for h in hits if top.score - h.score <= margin]
         best = max(close, key=lambda h: (matched(h), h.score, _neg_id(h.entry_id)))
         return best if matched(best) > matched(top) else top
+
+    def _ambiguous(self, top: EntryHit, runner: EntryHit, normalized: str) -> bool:
+        """Close, about different actions, and the question settles neither (rule 4)."""
+        if top.exact or abs(top.score - runner.score) > self.rules.ambiguous_margin:
+            return False
+        first, second = self.entries[top.entry_id].actions, self.entries[runner.entry_id].actions
+        asked = self.lexicon.actions_in(normalized)
+        return bool(first and second and not first & second and not asked & (first | second))
 
 
 def _neg_id(entry_id: str) -> tuple[int, ...]:

@@ -83,6 +83,8 @@ class LLMComposer:
         ]
 
     def compose(self, data: ComposeInput) -> str:
+        if data.choice:  # a question back, not an answer to rewrite
+            return self.fallback.compose(data)
         try:
             reply = self.chat_model.invoke(self.messages(data))
             text = str(getattr(reply, "content", reply)).strip()

@@ -227,3 +227,14 @@ def test_a_part_that_is_a_what_if_goes_to_the_scorer(bot) -> None:  # type: igno
     ans = bot.ask("花呗怎么还款？芝麻分从650涨到720借呗额度会怎样？")
     assert [p.route for p in ans.parts] == ["knowledge", "whatif"]
     assert ans.parts[0].citations and "教育" in ans.parts[1].text
+
+
+def test_a_near_tie_about_different_things_asks_which_with_both_answers(bot) -> None:  # type: ignore[no-untyped-def]
+    ans = bot.ask("花呗的钱咋少了")  # a lower limit, or money taken by auto-repayment?
+    cited = [c.doc_id for c in ans.citations]
+    assert ans.clarifying and not ans.abstained and len(cited) == 2
+    assert ans.suggestion_ids == tuple(cited)  # the chips send the two questions
+    assert ans.text.startswith("你问的可能是下面两件事之一") and "[2]" in ans.text
+    assert "来源" in ans.text
+    chosen = bot.ask(ans.suggestions[0])  # a chip: the full answer, no question back
+    assert not chosen.clarifying and chosen.citations[0].doc_id == cited[0]

@@ -32,6 +32,17 @@ def test_every_line_comes_from_the_entries(kb) -> None:  # type: ignore[no-untyp
         assert stripped in known, line
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_choice_gives_each_question_and_verdict_then_asks(kb, lang) -> None:  # type: ignore[no-untyped-def]
+    a, b = kb["huabei-limit-dropped"], kb["huabei-autodebit-unexpected"]
+    text = GroundedComposer().compose(ComposeInput("q", lang, [a, b], None, choice=True))
+    blocks = text.split("\n\n")
+    assert blocks[1] == f"**1. {a.title(lang)}**\n{a.section(lang).verdict} [1]"
+    assert blocks[2] == f"**2. {b.title(lang)}**\n{b.section(lang).verdict} [2]"
+    assert len(blocks) == 4 and blocks[3].endswith(("。", "."))
+    assert "- " not in text  # no bullets: the full answer is one click away
+
+
 def test_scam_warning_comes_first(kb) -> None:  # type: ignore[no-untyped-def]
     entry = kb["scam-safe-account"]
     text = GroundedComposer().compose(ComposeInput("q", "zh", [entry], "⚠️ 警惕诈骗"))

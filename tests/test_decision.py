@@ -30,6 +30,7 @@ ENTRIES = {
         entry("huabei-early", {"huabei"}, {"early_repay"}),
         entry("huabei-instalment-fee", {"huabei"}, {"instalment", "fee"}),
         entry("huabei-instalment-payoff", {"huabei"}, {"instalment", "early_repay"}),
+        entry("huabei-instalment-how", {"huabei"}, {"instalment"}),
         entry("scam-safe-account", set(), tags=("scam",)),
         entry("scam-what-to-do-if-scammed", set(), tags=("scam",)),
         entry("privacy-rights", set()),
@@ -94,6 +95,37 @@ def test_a_close_entry_whose_action_matches_is_preferred(policy: DecisionPolicy)
     far = result(("huabei-instalment-fee", 0.960), ("huabei-instalment-payoff", 0.915))
     d = policy.decide(far, scam=False, query="花呗分期能提前还清吗", lang="zh")
     assert d.chosen[0].entry_id == "huabei-instalment-fee"  # too far behind to be preferred
+
+
+def test_a_near_tie_about_different_actions_is_ambiguous(policy: DecisionPolicy) -> None:
+    tie = result(("huabei-early", 0.951), ("huabei-instalment-how", 0.948))
+    d = policy.decide(tie, scam=False, query="花呗这个怎么弄", lang="zh")
+    assert d.reason == "ambiguous"
+    assert [h.entry_id for h in d.chosen] == ["huabei-early", "huabei-instalment-how"]
+
+
+@pytest.mark.parametrize(
+    ("hits", "query"),
+    [
+        ((("huabei-early", 0.951), ("huabei-instalment-how", 0.948)), "花呗能提前还吗"),  # asked
+        ((("huabei-early", 0.960), ("huabei-instalment-how", 0.948)), "花呗这个怎么弄"),  # far
+        ((("huabei-instalment-fee", 0.951), ("huabei-instalment-how", 0.948)),
+         "花呗这个怎么弄"),  # both about instalments
+        ((("huabei-early", 0.951), ("privacy-rights", 0.950)), "花呗这个怎么弄"),  # no action
+    ],
+)
+def test_a_near_tie_is_answered_when_it_is_not_ambiguous(
+    policy: DecisionPolicy, hits: tuple[tuple[str, float], ...], query: str
+) -> None:
+    d = policy.decide(result(*hits), scam=False, query=query, lang="zh")
+    assert d.reason == "answered" and d.chosen[0].entry_id == hits[0][0]
+
+
+def test_an_exact_question_is_never_ambiguous(policy: DecisionPolicy) -> None:
+    exact = SearchResult([EntryHit("huabei-early", 0.951, 0.951, exact=True),
+                          EntryHit("huabei-instalment-how", 0.948, 0.948)])  # fmt: skip
+    d = policy.decide(exact, scam=False, query="花呗这个怎么弄", lang="zh")
+    assert d.reason == "answered"
 
 
 def test_a_scam_story_is_answered_from_a_scam_entry(policy: DecisionPolicy) -> None:
