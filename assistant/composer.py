@@ -68,7 +68,7 @@ def sources_block(entries: Sequence[Entry], lang: Lang) -> str:
 
 class GroundedComposer:
     """Verdict, up to ``max_points`` bullets, and a one-line pointer to a second entry; for a
-    choice, each entry's question and verdict, then which one is meant."""
+    choice, each entry's question, verdict and a share of the bullets, then which one is meant."""
 
     def compose(self, data: ComposeInput) -> str:
         lang = data.lang
@@ -77,8 +77,11 @@ class GroundedComposer:
             parts.append(data.scam_warning)
         if data.choice:
             parts.append(CHOICE_HEAD[lang])
-            parts += [f"**{i}. {e.title(lang)}**\n{e.section(lang).verdict} [{i}]"
-                      for i, e in enumerate(data.entries, 1)]
+            share = max(1, data.max_points // len(data.entries))  # the bullets, shared out
+            for i, e in enumerate(data.entries, 1):
+                section = e.section(lang)
+                lines = [f"**{i}. {e.title(lang)}**", f"{section.verdict} [{i}]"]
+                parts.append("\n".join([*lines, *(f"- {p}" for p in section.points[:share])]))
             parts.append(CHOICE_ASK[lang])
             return "\n\n".join(parts)
         main = data.entries[0].section(lang)
