@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 # "conversation": a greeting or thanks, answered with one line
@@ -39,7 +39,7 @@ class Answer:
     question: str = ""  # the question this answer (or part) answers, as masked
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["citations"] = [asdict(c) for c in self.citations]
-        data["parts"] = [p.to_dict() for p in self.parts]
-        return data
+        """The JSON every face returns (``assistant.serialize.answer_json``)."""
+        from assistant.serialize import answer_json
+
+        return answer_json(self)

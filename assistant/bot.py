@@ -8,6 +8,7 @@ import time
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from assistant.answer import Answer, Citation, Route
 from assistant.composer import (
@@ -26,6 +27,11 @@ from assistant.whatif.followup import resolve_whatif_followup
 from knowledge.entry import Entry, Lang
 from retrieval.search import EntryHit, SearchResult
 from retrieval.text import detect_language, normalize, strip_control
+
+if TYPE_CHECKING:
+    from langchain_core.tools import BaseTool
+
+    from assistant.whatif.simulate import Simulation
 
 log = logging.getLogger("mingbai")
 TRIM_NOTE = {
@@ -111,6 +117,27 @@ class Assistant:
         lang = detect_language(text)
         hits = self.components.search.search(text, k=k).hits
         return [self._cite(self.components.entries[h.entry_id], h, lang) for h in hits]
+
+    def langchain_tool(self, k: int = 4) -> BaseTool:
+        """The knowledge search as a LangChain tool for agents (retrieval.langchain_retriever)."""
+        from retrieval.langchain_retriever import knowledge_tool
+
+        return knowledge_tool(self.components.search, k=k)
+
+    # -- what-if ---------------------------------------------------------------------------
+    def what_if(
+        self,
+        profile: Mapping[str, Any],
+        changes: Mapping[str, Any] | None = None,
+        target_band: str | None = None,
+    ) -> Simulation:
+        """The rules scorer's estimate (an educational estimate, not Ant Group's model) for
+        ``profile`` (missing fields take the common case), after ``changes``, with a plan to
+        reach ``target_band`` (default: the next band up). A bad value raises ``ProfileError``
+        with the field in ``.field``. Needs neither the model nor the index."""
+        from assistant.whatif.simulate import simulate
+
+        return simulate(profile, changes, target_band)
 
     # -- input -----------------------------------------------------------------------------
     def _clean(self, question: str) -> tuple[str, list[str]]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from assistant.errors import MingbaiError
+from assistant.errors import EvalFileError
 
 KNOWN_COLUMNS = {
     "question", "history", "expect_route", "expect_doc", "expect_abstain", "expect_scam",
@@ -28,10 +28,6 @@ KNOWN_COLUMNS = {
 LIST_COLUMNS = ("history", "expect_doc", "must_include", "must_not_include", "tags",
                 "expect_parts")  # fmt: skip
 FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".yaml": "yaml", ".yml": "yaml"}
-
-
-class EvalFileError(MingbaiError):
-    """An evaluation file that cannot be used at all (missing, unreadable, empty)."""
 
 
 @dataclass(frozen=True)

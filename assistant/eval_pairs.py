@@ -28,13 +28,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from assistant.answer import Answer
-from assistant.errors import MingbaiError
+from assistant.errors import PairFileError
 
 ONE_PRODUCT = ("huabei", "jiebei")  # the products the wrong-product rate is measured on
-
-
-class PairFileError(MingbaiError):
-    """A pairs file that cannot be read (names the file and line)."""
 
 
 @dataclass(frozen=True)

@@ -12,14 +12,10 @@ from pathlib import Path
 
 import yaml
 
-from assistant.errors import MingbaiError
+from assistant.errors import TargetsError
 from assistant.evaluation import HIGHER_IS_BETTER, LOWER_IS_BETTER
 
 TARGETS_PATH = Path(__file__).resolve().parents[1] / "knowledge" / "eval" / "targets.yaml"
-
-
-class TargetsError(MingbaiError):
-    """The targets file is malformed (names the file and the key)."""
 
 
 @dataclass(frozen=True)

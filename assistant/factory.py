@@ -20,10 +20,10 @@ from assistant.router import Router
 from assistant.scam import ScamDetector
 from assistant.settings import DEFAULT_MODEL, Settings, apply_offline_env, get_settings
 from knowledge.entry import Entry
+from knowledge.errors import IndexNotReadyError, ModelNotReadyError
 from knowledge.lexicon import load_lexicon
 from knowledge.loader import EntryError, load_knowledge
 from retrieval.embeddings import Embedder, make_embedder
-from retrieval.errors import IndexNotReadyError, ModelNotReadyError
 from retrieval.indexer import IndexReport, index_lock, plan, update_index
 from retrieval.lexical import warm_up as warm_lexical
 from retrieval.search import KnowledgeSearch

@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from assistant.composer import ComposeInput, GroundedComposer
-from retrieval.errors import ConfigError
+from knowledge.errors import ConfigError
 
 log = logging.getLogger("mingbai.llm")
 PROMPT_PATH = Path(__file__).resolve().parent / "prompts" / "rewrite.yaml"

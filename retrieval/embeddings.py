@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, runtime_check
 
 from langchain_core.embeddings import Embeddings
 
-from retrieval.errors import ModelNotReadyError
+from knowledge.errors import ModelNotReadyError
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer

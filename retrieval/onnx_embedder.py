@@ -23,8 +23,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from knowledge.errors import ModelNotReadyError
 from retrieval.embeddings import LazyEmbedder
-from retrieval.errors import ModelNotReadyError
 
 if TYPE_CHECKING:
     import numpy as np

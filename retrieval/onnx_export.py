@@ -16,14 +16,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from knowledge.errors import OnnxExportError
 from retrieval.onnx_embedder import ONNX_FILE, OnnxEmbedder
 
 ONNX_MIN_COSINE = 0.99999
 OPSET = 17
-
-
-class OnnxExportError(RuntimeError):
-    """The ONNX export failed or does not reproduce the torch model."""
 
 
 def export_onnx(model: Any, folder: Path) -> Path:

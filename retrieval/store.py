@@ -22,9 +22,9 @@ from urllib.parse import urlparse
 
 import numpy as np
 
+from knowledge.errors import ConfigError
 from retrieval.chunking import Chunk, entry_id_of
 from retrieval.embeddings import Embedder
-from retrieval.errors import ConfigError
 from retrieval.vector_scan import VectorScan
 
 if TYPE_CHECKING:

@@ -11,8 +11,8 @@ from langchain_core.embeddings import Embeddings
 from langchain_tests.integration_tests import EmbeddingsIntegrationTests
 from langchain_tests.unit_tests import EmbeddingsUnitTests
 
+from knowledge.errors import ModelNotReadyError
 from retrieval.embeddings import SentenceTransformerEmbedder, model_fingerprint
-from retrieval.errors import ModelNotReadyError
 from retrieval.onnx_embedder import OnnxEmbedder
 
 pytestmark = pytest.mark.slow

@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from assistant.answer import Answer, Citation
+from assistant.whatif.simulate import Simulation, simulate
 from ui.http_api import MAX_BODY_BYTES, create_api
 
 
@@ -18,6 +19,10 @@ class FakeAssistant:
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, object]] = []
+
+    def what_if(self, profile: Mapping[str, object], changes: Mapping[str, object] | None = None,
+                target_band: str | None = None) -> Simulation:  # fmt: skip
+        return simulate(profile, changes, target_band)  # the scorer itself: no model involved
 
     def ask(self, question: str, history: Sequence[Mapping[str, str]] | None = None) -> Answer:
         self.calls.append((question, history))
@@ -211,3 +216,19 @@ def test_the_extension_object_is_on_the_choice_streaming_or_not() -> None:
     last = json.loads(lines[-1][6:])["choices"][0]
     assert last["finish_reason"] == "stop"
     assert last["mingbai"] == ext and last["citations"] == plain["choices"][0]["citations"]
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"profile": {"sesame_score": "lots"}}, "sesame_score"),
+        ({"profile": {"shoe_size": 42}}, "shoe_size"),
+        ({"profile": {}, "changes": {"utilization": 7}}, "utilization"),
+        ({"profile": {}, "target_band": "platinum"}, "target_band"),
+    ],
+)
+def test_a_bad_what_if_names_its_field_in_param(
+    client: TestClient, payload: object, field: str
+) -> None:
+    err = client.post("/v1/what-if", json=payload).json()["error"]
+    assert err["param"] == field, err  # from the error's field, not parsed out of its message

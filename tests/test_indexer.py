@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from knowledge.entry import Entry
+from knowledge.errors import IndexBusyError
 from knowledge.loader import load_knowledge
 from retrieval.chunking import chunk_entries, entry_id_of
-from retrieval.errors import IndexBusyError
 from retrieval.indexer import index_lock, update_index
 from retrieval.store import ChunkStore, StoreLocation
 from tests.conftest import HashEmbedder

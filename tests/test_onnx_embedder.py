@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from knowledge.errors import ModelNotReadyError
 from retrieval.embeddings import SentenceTransformerEmbedder, make_embedder, model_fingerprint
-from retrieval.errors import ModelNotReadyError
 from retrieval.onnx_embedder import ONNX_FILE, OnnxEmbedder, has_onnx
 
 pytestmark = pytest.mark.slow

@@ -56,3 +56,13 @@ class TestKnowledgeRetriever(RetrieversIntegrationTests):
     @property
     def retriever_query_example(self) -> str:
         return "借呗逾期有什么后果"
+
+
+def test_the_knowledge_tool_gives_entries_with_their_sources(bot) -> None:  # type: ignore[no-untyped-def]
+    tool = bot.langchain_tool(k=2)
+    assert tool.name == "mingbai_knowledge" and "Huabei" in tool.description
+    msg = tool.invoke({"type": "tool_call", "id": "1", "name": tool.name,
+                       "args": {"query": "借呗可以提前还款吗"}})  # fmt: skip
+    docs = msg.artifact
+    assert len(docs) == 2 and msg.content.startswith(f"[{docs[0].metadata['id']}] ")
+    assert "sources:" in msg.content and docs[0].metadata["id"].startswith("jiebei-")

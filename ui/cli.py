@@ -54,13 +54,15 @@ def ask(
     ] = False,
 ) -> None:
     """Answer one question and exit."""
+    from assistant.serialize import answer_json
+
     bot = _assistant()
     try:
         answer = bot.ask(question)
     except ValueError as exc:
         raise fail(str(exc), 2) from exc
     if as_json:
-        typer.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(answer_json(answer), ensure_ascii=False, indent=2))
     else:
         typer.echo(answer.text)
 
@@ -139,6 +141,26 @@ def serve(
     run_server(_assistant(build_missing=False), host=host, port=port)
 
 
+@app.command()
+def mcp(
+    transport: Annotated[
+        str, typer.Option(help="stdio (a client launches this command) or http (streamable HTTP).")
+    ] = "stdio",
+    host: Annotated[str, typer.Option(help="Interface for --transport http.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port for --transport http.")] = 8765,
+) -> None:
+    """Serve ask, what_if and search_knowledge as MCP tools (official SDK; HTTP path /mcp)."""
+    if transport not in ("stdio", "http"):
+        raise fail(f"--transport must be stdio or http, not {transport!r}", 2)
+    from ui.mcp_server import create_mcp
+
+    server = create_mcp(_assistant(build_missing=False))  # stdout stays the protocol's own
+    if transport == "stdio":
+        server.run("stdio")
+    else:
+        server.run("streamable-http", host=host, port=port)
+
+
 @models_app.command("build")
 def models_build(
     force: Annotated[bool, typer.Option("--force", help="Rebuild even if up to date.")] = False,
@@ -177,3 +199,7 @@ def main() -> None:
         app(standalone_mode=True)
     except KeyboardInterrupt:
         sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

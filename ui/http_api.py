@@ -15,8 +15,8 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Mapping, Sequence
-from typing import Any, Literal, Protocol
+from collections.abc import AsyncIterator, Sequence
+from typing import Any, Literal
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -26,6 +26,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant.answer import Answer
+from assistant.errors import MingbaiError
+from assistant.serialize import answer_json, citations_json, extension_json, simulation_json
+from assistant.surface import Surface
 from ui.batching import Batcher
 
 MODEL_ID = "mingbai"
@@ -33,13 +36,7 @@ MAX_BODY_BYTES = 64 * 1024
 STREAM_CHUNK_CHARS = 24
 
 
-class AssistantLike(Protocol):
-    def ask(self, question: str, history: Sequence[Mapping[str, str]] | None = None) -> Answer: ...
-
-    @property
-    def ready(self) -> bool: ...
-
-
+AssistantLike = Surface  # the name servers and tests have used
 # -- request bodies -------------------------------------------------------------------------
 class ChatMessage(BaseModel):
     model_config = ConfigDict(extra="allow")
@@ -131,21 +128,6 @@ def _first_error(exc: RequestValidationError) -> tuple[str, str]:
 
 
 # -- the app --------------------------------------------------------------------------------
-def citations_json(answer: Answer) -> list[dict[str, Any]]:
-    return [
-        {
-            "index": i,
-            "doc_id": c.doc_id,
-            "title": c.title,
-            "snippet": c.snippet,
-            "score": c.score,
-            "sources": list(c.sources),
-            "reviewed": c.reviewed,
-        }
-        for i, c in enumerate(answer.citations, 1)
-    ]
-
-
 def _split_history(messages: Sequence[ChatMessage]) -> tuple[str, list[dict[str, str]]]:
     """The last user message is the question; earlier user/assistant turns are the history."""
     turns = [m for m in messages if m.role in ("user", "assistant")]
@@ -155,7 +137,7 @@ def _split_history(messages: Sequence[ChatMessage]) -> tuple[str, list[dict[str,
     return turns[-1].text(), history
 
 
-def create_api(assistant: AssistantLike, app: FastAPI | None = None) -> FastAPI:
+def create_api(assistant: Surface, app: FastAPI | None = None) -> FastAPI:
     """Add Mingbai's JSON routes to ``app`` (a new FastAPI app by default)."""
     app = app or FastAPI(
         title="Mingbai API",
@@ -200,18 +182,15 @@ def create_api(assistant: AssistantLike, app: FastAPI | None = None) -> FastAPI:
     @app.post("/v1/ask")
     async def ask(body: AskRequest) -> Any:
         result = await answer(body.question, body.history or [])
-        return result if isinstance(result, JSONResponse) else result.to_dict()
+        return result if isinstance(result, JSONResponse) else answer_json(result)
 
     @app.post("/v1/what-if")
     async def what_if(body: WhatIfRequest) -> Any:
-        from assistant.whatif import simulate
-
         try:
-            sim = simulate(body.profile, body.changes, body.target_band)
-        except ValueError as exc:
-            field = str(exc).split(" ", 1)[0].strip("'")
-            return error(422, str(exc), param=field)
-        return sim.to_dict(body.lang)
+            sim = assistant.what_if(body.profile, body.changes, body.target_band)
+        except MingbaiError as exc:  # names the field; never parsed out of the message
+            return error(422, str(exc), param=exc.field)
+        return simulation_json(sim, body.lang)
 
     @app.post("/v1/chat/completions", response_model=None)
     async def chat(body: ChatRequest) -> JSONResponse | StreamingResponse:
@@ -239,28 +218,9 @@ def create_api(assistant: AssistantLike, app: FastAPI | None = None) -> FastAPI:
     return app
 
 
-def _extra(answer: Answer) -> dict[str, Any]:
-    """Mingbai's extension object (docs/api.md): the answer's structure, so no client has to
-    take the text apart."""
-    return {
-        "route": answer.route,
-        "abstained": answer.abstained,
-        "clarifying": answer.clarifying,
-        "scam_warning": answer.scam_warning,
-        "language": answer.language,
-        "notes": list(answer.notes),
-        "suggestions": list(answer.suggestions),
-        "parts": [
-            {"question": p.question, "text": p.text, "route": p.route, "abstained": p.abstained,
-             "clarifying": p.clarifying, "citations": citations_json(p)}
-            for p in answer.parts
-        ],
-    }
-
-
 def _completion(answer: Answer, cid: str, created: int, question: str) -> dict[str, Any]:
     cites = citations_json(answer)
-    extra = _extra(answer)
+    extra = extension_json(answer)
     prompt_tokens, completion_tokens = len(question), len(answer.text)  # characters, honestly
     return {
         "id": cid,
@@ -304,5 +264,5 @@ async def _stream(answer: Answer, cid: str, created: int) -> AsyncIterator[str]:
         yield chunk({"content": text[start : start + STREAM_CHUNK_CHARS]})
         await asyncio.sleep(0)
     cites = citations_json(answer)
-    yield chunk({}, "stop", citations=cites, mingbai=_extra(answer))
+    yield chunk({}, "stop", citations=cites, mingbai=extension_json(answer))
     yield "data: [DONE]\n\n"

@@ -8,22 +8,15 @@ them with a fake.
 
 from __future__ import annotations
 
-from typing import Protocol
-
 import gradio as gr
 import pandas as pd
 
-from assistant.answer import Citation
+from assistant.surface import Surface
 from knowledge.entry import Entry
 from ui.render import CONCURRENCY, PRIVATE, safe_markdown, safe_text
 from ui.whatif_tab import friendly_error
 
-
-class KnowledgeSource(Protocol):
-    """What the tab needs from the core (``assistant.Assistant`` and ``web.AssistantLike`` fit)."""
-
-    def knowledge_entries(self) -> list[Entry]: ...
-    def find_entries(self, query: str, k: int = 10) -> list[Citation]: ...
+KnowledgeSource = Surface  # what the tab needs from the core (assistant.surface)
 
 
 BROWSE_COLUMNS = ["id", "标题 Title", "Title (en)", "标签 Tags", "审核于 Reviewed"]

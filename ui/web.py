@@ -15,15 +15,15 @@ from __future__ import annotations
 
 import html
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import Any
 
 import gradio as gr
 
 from assistant.answer import Answer, Citation
 from assistant.composer import SOURCES_HEADING
-from knowledge.entry import Entry
+from assistant.surface import Surface
 from ui.knowledge_tab import (
     BROWSE_COLUMNS,
     SEARCH_COLUMNS,
@@ -62,12 +62,7 @@ Turn = dict[str, str]  # {"question": raw text, "answer": raw answer text, "show
 #                         "suggested": the related questions offered after it, one per line}
 
 
-class AssistantLike(Protocol):
-    """What the page needs from the core (``assistant.Assistant`` fits; tests pass a fake)."""
-
-    def ask(self, question: str, history: Sequence[Mapping[str, str]] | None = None) -> Answer: ...
-    def knowledge_entries(self) -> list[Entry]: ...
-    def find_entries(self, query: str, k: int = 10) -> list[Citation]: ...
+AssistantLike = Surface  # what the page needs from the core (assistant.surface; tests pass a fake)
 
 
 EXAMPLES: tuple[str, ...] = (

@@ -41,7 +41,7 @@ from assistant.whatif.compiled_rules import (
     topological_order,
 )
 from assistant.whatif.profile import DEFAULTS, FIELD_SPECS, FIELDS
-from retrieval.errors import MingbaiError
+from knowledge.errors import RulesError
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +49,6 @@ RULES_PATH = Path(__file__).resolve().parent / "rules" / "limit.jdm.json"
 # zen-engine rejects integers above 2**64; every threshold is far below this cap, so capping keeps
 # the result (and monotonicity) unchanged for huge incomes or order counts.
 ENGINE_INT_CAP = 10**15
-
-
-class RulesError(MingbaiError, ValueError):
-    """The rules file cannot be used; the message names the file, the node and how to fix it."""
 
 
 class FactorOutcome(NamedTuple):

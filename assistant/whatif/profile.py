@@ -17,11 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from retrieval.errors import MingbaiError
-
-
-class ProfileError(MingbaiError, ValueError):
-    """A profile value is of the wrong type or out of range; the message names the field."""
+from knowledge.errors import ProfileError
 
 
 @dataclass(frozen=True)
@@ -87,7 +83,7 @@ DEFAULTS: dict[str, int | float | None] = {
 def _check(name: str, value: Any) -> int | float | None:
     """Return ``value`` in canonical form or raise ProfileError naming the field and its range."""
     spec = FIELD_SPECS[name]
-    bad = ProfileError(f"{name} must be {spec.describe_range()} (got {value!r})")
+    bad = ProfileError(f"{name} must be {spec.describe_range()} (got {value!r})", field=name)
     if value is None:
         if spec.nullable:
             return None
@@ -130,12 +126,15 @@ class Profile(BaseModel):
         unknown = sorted(set(data) - set(FIELDS))
         if unknown:
             raise ProfileError(
-                f"unknown profile field(s) {', '.join(unknown)}; valid fields: {', '.join(FIELDS)}"
+                f"unknown profile field(s) {', '.join(unknown)}; valid fields: {', '.join(FIELDS)}",
+                field=unknown[0],
             )
         try:
             super().__init__(**data)
         except ValidationError as exc:
-            raise ProfileError(_first_message(exc)) from None
+            locs = [err.get("loc", ()) for err in exc.errors()]
+            field = str(locs[0][0]) if locs and locs[0] else None
+            raise ProfileError(_first_message(exc), field=field) from None
 
     @field_validator("*", mode="before")
     @classmethod
@@ -178,7 +177,9 @@ def _first_message(exc: ValidationError) -> str:
 def check_value(name: str, value: Any) -> int | float | None:
     """Validate one field on its own (used by the CLI and the slot parser)."""
     if name not in FIELD_SPECS:
-        raise ProfileError(f"unknown profile field {name!r}; valid fields: {', '.join(FIELDS)}")
+        raise ProfileError(
+            f"unknown profile field {name!r}; valid fields: {', '.join(FIELDS)}", field=name
+        )
     return _check(name, value)
 
 

@@ -27,7 +27,7 @@ from assistant.whatif.profile import (
     ProfileError,
     format_value,
 )
-from retrieval.errors import MingbaiError
+from knowledge.errors import WhatIfError
 
 MAX_REASONS = 4
 # what_it_takes tries at most this many combinations of table rows. A count, never the clock: the
@@ -78,10 +78,6 @@ _STEP_TEXT: dict[str, tuple[str, str]] = {
                     "avoid any new overdue payment until the 12-month count falls from {a} to "
                     "{b} (old ones age out of the window)"),
 }
-
-
-class WhatIfError(MingbaiError, ValueError):
-    """A what-if request names something the scorer does not know (a band, a field)."""
 
 
 @dataclass(frozen=True)
@@ -254,7 +250,8 @@ def what_if(profile: Profile, **changes: Any) -> WhatIf:
     unknown = sorted(set(changes) - set(FIELDS))
     if unknown:
         raise WhatIfError(
-            f"what_if: unknown field(s) {', '.join(unknown)}; valid fields: {', '.join(FIELDS)}"
+            f"what_if: unknown field(s) {', '.join(unknown)}; valid fields: {', '.join(FIELDS)}",
+            field=unknown[0],
         )
     after_profile = profile.with_changes(**changes)
     changed = {
@@ -311,7 +308,9 @@ def what_it_takes(profile: Profile, target_band: str) -> Plan:
     """
     names = band_names()
     if target_band not in names:
-        raise WhatIfError(f"unknown band {target_band!r}; valid bands: {', '.join(names)}")
+        raise WhatIfError(
+            f"unknown band {target_band!r}; valid bands: {', '.join(names)}", field="target_band"
+        )
     current = estimate_limit(profile)
     label_zh, label_en = band_label(target_band, "zh"), band_label(target_band, "en")
     if _rank(current.band) >= _rank(target_band):

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from assistant.whatif.profile import DEFAULTS, FIELDS, Profile
+from assistant.whatif.profile import DEFAULTS, FIELDS, Profile, ProfileError
 from assistant.whatif.reply import NOTICE
 from assistant.whatif.scorer import (
     LimitEstimate,
@@ -64,11 +64,14 @@ def simulate(
 ) -> Simulation:
     """Estimate ``values`` (missing fields take DEFAULTS), apply ``changes``, plan the next band.
 
-    Raises ``ValueError`` naming the field and its range for any invalid value or field name.
+    Raises ``ProfileError`` (a ``ValueError``) naming the field and its range for any invalid
+    value or field name, with the field in ``.field``; an unknown band is a ``WhatIfError``.
     """
     unknown = sorted(set(values) - set(FIELDS))
     if unknown:
-        raise ValueError(f"unknown field {unknown[0]!r}; valid fields: {', '.join(FIELDS)}")
+        raise ProfileError(
+            f"unknown field {unknown[0]!r}; valid fields: {', '.join(FIELDS)}", field=unknown[0]
+        )
     profile = Profile(**{**DEFAULTS, **values})
     changes = dict(changes or {})
     result = what_if(profile, **changes) if changes else None
