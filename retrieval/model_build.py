@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
-import fcntl
 import json
 import os
 import shutil
@@ -32,6 +31,8 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from filelock import FileLock
 
 from retrieval.e5_tokenizer import build_tokenizer, plan_normalizer, read_charsmap
 from retrieval.model_sources import (
@@ -137,13 +138,8 @@ def model_is_built(dest: Path, *, check_files: bool = False) -> bool:
 
 @contextlib.contextmanager
 def _build_lock(dest: Path) -> Iterator[None]:
-    lock_path = dest.parent / f".{dest.name}.lock"
-    with lock_path.open("a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    with FileLock(dest.parent / f".{dest.name}.lock"):  # one build at a time, across processes
+        yield
 
 
 def _remove_stale(dest: Path) -> None:

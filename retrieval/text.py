@@ -13,23 +13,18 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any
 
+from knowledge.lang import CJK as _CJK
+from knowledge.lang import Lang, detect_language
 from knowledge.lexicon import load_lexicon
 
-Lang = Literal["zh", "en"]
-
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+__all__ = ["Lang", "apply_aliases", "detect_language", "normalize", "strip_control"]
 # Lone surrogates (\ud800-\udfff) arrive through JSON escapes and cannot be encoded: dropped.
 _CONTROL = re.compile(
     r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ud800-\udfff]"
 )
 _SPACES = re.compile(r"[ \t\r\n\u3000]+")
-
-
-def detect_language(text: str) -> Lang:
-    """Any Chinese character makes the question Chinese (mixed questions get Chinese answers)."""
-    return "zh" if _CJK.search(text) else "en"
 
 
 def strip_control(text: str) -> str:

@@ -97,7 +97,7 @@ def model_path() -> str:
 def real_embedder(model_path: str):  # type: ignore[no-untyped-def]
     """The embedder production uses for this model (ONNX Runtime; see make_embedder)."""
     from assistant.factory import load_answering_rules
-    from retrieval.embeddings import make_embedder
+    from retrieval.backends import make_embedder
 
     emb = make_embedder(model_path, query_max_tokens=load_answering_rules().query_max_tokens)
     emb.load()  # type: ignore[attr-defined]

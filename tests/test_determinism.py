@@ -20,6 +20,7 @@ import pytest
 
 from assistant.answer import Answer
 from assistant.eval_files import load_rows
+from assistant.serialize import answer_json
 
 ROOT = Path(__file__).resolve().parents[1]
 EVAL_FILES = sorted((ROOT / "knowledge" / "eval").glob("*.jsonl"))
@@ -38,7 +39,7 @@ def _questions() -> list[Question]:
 
 def _key(answer: Answer | dict[str, Any]) -> dict[str, Any]:
     """What must never change: everything a user or a caller sees, timings aside."""
-    data = answer.to_dict() if isinstance(answer, Answer) else dict(answer)
+    data = answer_json(answer) if isinstance(answer, Answer) else dict(answer)
     data.pop("timings", None)
     data["parts"] = [_key(p) for p in data.get("parts") or []]
     data["citations"] = [
@@ -99,6 +100,7 @@ def test_any_batch_in_any_order_gives_the_answer_asked_alone(
 _SUBPROCESS = r"""
 import json, sys
 from assistant import Assistant
+from assistant.serialize import answer_json
 from assistant.settings import Settings
 qs = json.load(sys.stdin)
 bot = Assistant(Settings.from_env(), build_missing=False)
@@ -110,7 +112,7 @@ search = bot.components.search
 texts = [q for q, _ in qs]
 raw = [[(h.entry_id, h.score.hex()) for h in r.hits]
        for r in search.search_many(texts, search.embed_many(texts), k=10)]
-print(json.dumps({"answers": [a.to_dict() for a in answers], "raw": raw}, ensure_ascii=False))
+print(json.dumps({"answers": [answer_json(a) for a in answers], "raw": raw}, ensure_ascii=False))
 """
 
 

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from assistant import eval_cli
 from assistant.answer import Answer, Citation
-from assistant.eval_cli import expand_multi_values, parse_thresholds
+from assistant.eval_cli import parse_thresholds
 from assistant.eval_report import load_run, write_report
 from assistant.evaluation import HIGHER_IS_BETTER, EvalRow, evaluate, load_rows
 from ui.cli import app
@@ -142,8 +142,8 @@ def test_fail_under_lists_each_failing_metric(tmp_path: Path, use_bot: Any) -> N
     use_bot(FakeAssistant(default=answer(route="whatif")))  # every route wrong, doc still right
     faq = write_jsonl(tmp_path / "faq.jsonl", ROWS[:2])
     args = [str(faq), "--out", str(tmp_path / "o")]
-    result = invoke(*args, "--fail-under", "route_accuracy=0.98", "hit_at_3=0.5", "mrr=0.5",
-                    "scam_recall=0.9")  # fmt: skip
+    result = invoke(*args, "--fail-under", "route_accuracy=0.98", "--fail-under",
+                    "hit_at_3=0.5,mrr=0.5", "--fail-under", "scam_recall=0.9")  # fmt: skip
     assert result.exit_code == 1
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert errors == [
@@ -151,7 +151,7 @@ def test_fail_under_lists_each_failing_metric(tmp_path: Path, use_bot: Any) -> N
         "error: scam_recall = n/a (no question measures it), below --fail-under 0.9",
     ]
     assert invoke(*args, "--fail-under", "hit_at_3=1,mrr=1").exit_code == 0
-    over = invoke(*args, "--fail-over", "scam_false_alarm_rate=0.03", "p95_ms=-1")
+    over = invoke(*args, "--fail-over", "scam_false_alarm_rate=0.03", "--fail-over", "p95_ms=-1")
     assert over.exit_code == 1
     assert "scam_false_alarm_rate = n/a (no question measures it), above" in over.stderr
     assert re.search(r"error: p95_ms = [\d.e-]+, above --fail-over -1\n", over.stderr)
@@ -209,15 +209,9 @@ def test_unknown_metric_error_lists_every_valid_name() -> None:
         assert name in str(err.value)
 
 
-def test_several_values_may_follow_one_flag() -> None:
-    args = ["f.jsonl", "--fail-under", "a=1", "b=2", "--out", "d", "--fail-over=c=3", "e=4", "g"]
-    assert expand_multi_values(args) == [
-        "f.jsonl", "--fail-under", "a=1", "--fail-under", "b=2", "--out", "d",
-        "--fail-over=c=3", "--fail-over", "e=4", "g",
-    ]  # fmt: skip
-    assert expand_multi_values(["--fail-under", "a=1", "--", "b=2"]) == [
-        "--fail-under", "a=1", "--", "b=2"
-    ]  # fmt: skip
+def test_thresholds_repeat_or_share_one_flag_with_commas() -> None:
+    assert parse_thresholds(["hit_at_3=0.9", "mrr=0.8,ndcg_at_10=0.7"], lower=False) == {
+        "hit_at_3": 0.9, "mrr": 0.8, "ndcg_at_10": 0.7}  # fmt: skip
 
 
 def test_bad_rows_are_listed_with_lines_and_fail_unless_skip_bad(

@@ -16,8 +16,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from knowledge.errors import ModelNotReadyError
-from retrieval.embeddings import SentenceTransformerEmbedder, make_embedder, model_fingerprint
+from assistant.settings import EMBED_BACKENDS
+from knowledge.errors import ConfigError, ModelNotReadyError
+from retrieval.backends import BACKENDS, make_embedder
+from retrieval.embeddings import SentenceTransformerEmbedder, model_fingerprint
 from retrieval.onnx_embedder import ONNX_FILE, OnnxEmbedder, has_onnx
 
 pytestmark = pytest.mark.slow
@@ -88,8 +90,9 @@ def test_make_embedder_picks_onnx_when_exported_and_torch_otherwise(
     bare = tmp_path / "bare"
     bare.mkdir()
     assert isinstance(make_embedder(str(bare)), SentenceTransformerEmbedder)
-    with pytest.raises(ValueError, match="auto, onnx, torch"):
+    with pytest.raises(ConfigError, match="valid backends: auto, onnx, torch"):
         make_embedder(model_path, "gpu")
+    assert tuple(BACKENDS) == EMBED_BACKENDS  # the setting accepts exactly the registry's names
 
 
 def test_missing_onnx_file_says_what_to_run(tmp_path: Path) -> None:
@@ -134,7 +137,7 @@ def test_concurrent_callers_get_the_serial_answers(real_embedder: OnnxEmbedder) 
 def test_answering_a_question_never_imports_torch(model_path: str) -> None:
     code = (
         "import sys\n"
-        "from retrieval.embeddings import make_embedder\n"
+        "from retrieval.backends import make_embedder\n"
         f"e = make_embedder({model_path!r})\n"
         "assert len(e.embed_query('借呗是什么')) == 384\n"
         "heavy = ('torch', 'sentence_transformers', 'transformers')\n"

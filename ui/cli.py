@@ -37,8 +37,8 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 
 
 def _assistant(build_missing: bool = True) -> Assistant:
+    from assistant.bot import default_assistant
     from assistant.errors import MingbaiError
-    from assistant.factory import default_assistant
 
     try:
         return default_assistant(build_missing=build_missing)

@@ -27,6 +27,7 @@ from assistant.whatif.scorer import (
     what_it_takes,
 )
 from assistant.whatif.slots import Relative, Slots, parse_slots
+from knowledge.lang import detect_language
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ class WhatIfReply:
 def whatif_reply(text: str, lang: str) -> WhatIfReply:
     """The what-if chat answer for ``text`` in ``lang`` ("zh" or "en"); never raises."""
     if lang not in NOTICE:
-        lang = "zh" if any("\u4e00" <= ch <= "\u9fff" for ch in str(text)[:2000]) else "en"
+        lang = detect_language(str(text)[:2000])
     try:
         return _compose(parse_slots(text), lang)
     except Exception:  # the chat edge: log, then ask rather than crash
