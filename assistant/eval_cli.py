@@ -169,6 +169,10 @@ def run_eval(
             status = "ok" if meets(name, value, targets[name]) else "MISSED"
             goal = f"{sign} {targets[name]:g} {status}"
         typer.echo(f"{name:<22} {shown!s:>10}  {goal}")
+    by_family = run.summary.get("scam_recall_by_family") or {}
+    if by_family:
+        typer.echo("scam recall by family: " + ", ".join(
+            f"{family} {cell['warned']}/{cell['count']}" for family, cell in by_family.items()))
     if report.comparison is not None:
         cmp = report.comparison
         typer.echo(f"vs {cmp.previous}: {len(cmp.regressions)} newly failing, "

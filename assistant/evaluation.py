@@ -274,7 +274,28 @@ def summarize(results: Sequence[RowResult]) -> dict[str, Any]:
     summary = _metrics(results)
     tags = sorted({t for r in results for t in r.row.tags})
     summary["by_tag"] = {t: _metrics([r for r in results if t in r.row.tags]) for t in tags}
+    summary["scam_recall_by_family"] = scam_recall_by_family(results)
     return summary
+
+
+def scam_family(row: EvalRow) -> str:
+    """A scam row's family: the scam entry it expects (``scam-safe-account`` → ``safe_account``,
+    the name of the family in rules/scam.yaml), or ``other``."""
+    entry = next((d for d in row.expect_doc if d.startswith("scam-")), None)
+    return entry.removeprefix("scam-").replace("-", "_") if entry else "other"
+
+
+def scam_recall_by_family(results: Sequence[RowResult]) -> dict[str, dict[str, Any]]:
+    """For the rows that expect a scam warning, by family: how many, and the share warned."""
+    out: dict[str, dict[str, Any]] = {}
+    for r in results:
+        if r.row.expect_scam is True:
+            cell = out.setdefault(scam_family(r.row), {"count": 0, "warned": 0})
+            cell["count"] += 1
+            cell["warned"] += r.answer.scam_warning is not None
+    for cell in out.values():
+        cell["recall"] = _ratio(cell["warned"], cell["count"])
+    return dict(sorted(out.items()))
 
 
 # -- running ----------------------------------------------------------------------------------

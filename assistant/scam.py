@@ -6,6 +6,8 @@ True
 False
 >>> ScamDetector.load().check("自称客服的人打电话来说我订单异常", scam_evidence=True)
 True
+>>> ScamDetector.load().matched("客服让我把钱转到安全账户").family
+'safe_account'
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass, fields
 from functools import lru_cache
 from pathlib import Path
 
-from assistant.patterns import load_pattern_groups
+from assistant.patterns import Families, load_pattern_groups
 from retrieval.text import normalize
 
 SCAM_RULES_PATH = Path(__file__).resolve().parent / "rules" / "scam.yaml"
@@ -38,8 +40,21 @@ WARNING = {
 
 
 @dataclass(frozen=True)
+class ScamMatch:
+    """Why a message was flagged: the scam family (``scam-<family>`` is the entry explaining it;
+    None for the generic third-party rules), the rule that fired and its pattern."""
+
+    family: str | None
+    rule: str  # "strong", "demand", "evidence + story" or "evidence + victim"
+    pattern: str
+
+    def __str__(self) -> str:
+        return f"{self.rule} [{self.family or '-'}]: {self.pattern}"
+
+
+@dataclass(frozen=True)
 class ScamDetector:
-    strong: tuple[re.Pattern[str], ...]
+    strong: Families
     someone: tuple[re.Pattern[str], ...]
     demand: tuple[re.Pattern[str], ...]
     story: tuple[re.Pattern[str], ...]
@@ -49,28 +64,34 @@ class ScamDetector:
     @classmethod
     @lru_cache(maxsize=2)
     def load(cls, path: Path = SCAM_RULES_PATH) -> ScamDetector:
-        return cls(**load_pattern_groups(path, [f.name for f in fields(cls)]))
+        groups = [f.name for f in fields(cls)]
+        return cls(**load_pattern_groups(path, groups, families=["strong"]))
 
-    def matched(self, question: str, scam_evidence: bool = False) -> str | None:
-        """Why ``question`` is flagged (the rule that fired), or None.
+    @property
+    def families(self) -> tuple[str, ...]:
+        """The scam families of the rules file, in file order."""
+        return tuple(dict.fromkeys(name for name, _ in self.strong))
+
+    def matched(self, question: str, scam_evidence: bool = False) -> ScamMatch | None:
+        """Why ``question`` is flagged (the family and the rule that fired), or None.
 
         ``scam_evidence``: the best retrieved entry is a scam entry, with a confident score.
         """
         text = normalize(question)
-        for pattern in self.strong:
+        for family, pattern in self.strong:
             if pattern.search(text):
-                return f"strong: {pattern.pattern}"
+                return ScamMatch(family, "strong", pattern.pattern)
         third_party = next((p for p in self.someone if p.search(text)), None)
         if third_party is not None:
             for pattern in self.demand:
                 if pattern.search(text):
-                    return f"demand: {pattern.pattern}"
+                    return ScamMatch(None, "demand", pattern.pattern)
         if scam_evidence:
             if third_party is not None and any(p.search(text) for p in self.story):
-                return f"evidence + story: {third_party.pattern}"
+                return ScamMatch(None, "evidence + story", third_party.pattern)
             victim = next((p for p in self.victim if p.search(text)), None)
             if victim is not None:
-                return f"evidence + victim: {victim.pattern}"
+                return ScamMatch(None, "evidence + victim", victim.pattern)
         return None
 
     def mentions_scams(self, question: str) -> bool:

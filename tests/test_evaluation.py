@@ -84,6 +84,19 @@ def test_summary_counts_each_check() -> None:
     assert failed == ["b", "c", "e"]
 
 
+def test_scam_recall_is_reported_by_family() -> None:
+    bot = FakeBot({"a": _answer("knowledge", ["scam-safe-account"], scam=True),
+                   "b": _answer("knowledge", ["scam-safe-account"]),
+                   "c": _answer("knowledge", ["privacy-x"], scam=True)})  # fmt: skip
+    rows = [EvalRow("a", expect_scam=True, expect_doc=("scam-safe-account",)),
+            EvalRow("b", expect_scam=True, expect_doc=("scam-safe-account",)),
+            EvalRow("c", expect_scam=True, expect_doc=("privacy-x",))]  # fmt: skip
+    by_family = evaluate(bot, rows).summary["scam_recall_by_family"]
+    assert by_family == {"other": {"count": 1, "warned": 1, "recall": 1.0},
+                         "safe_account": {"count": 2, "warned": 1, "recall": 0.5}}  # fmt: skip
+
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [

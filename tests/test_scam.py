@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
+from assistant.errors import ConfigError
 from assistant.scam import ScamDetector
 
 SCAMS = [
@@ -95,7 +98,9 @@ def test_retrieval_evidence_needs_a_story() -> None:
 
 def test_explains_which_rule_fired() -> None:
     reason = ScamDetector.load().matched("客服让我把钱转到安全账户")
-    assert reason is not None and reason.startswith("strong")
+    assert reason is not None and (reason.rule, reason.family) == ("strong", "safe_account")
+    generic = ScamDetector.load().matched("对方让我加微信私下交易")
+    assert generic is not None and (generic.rule, generic.family) == ("demand", None)
 
 
 def test_a_bad_pattern_names_file_and_group(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -103,5 +108,35 @@ def test_a_bad_pattern_names_file_and_group(tmp_path) -> None:  # type: ignore[n
 
     rules = tmp_path / "rules.yaml"
     rules.write_text("strong:\n  - '(unclosed'\n", encoding="utf-8")
-    with pytest.raises(ValueError, match=r"rules.yaml: bad pattern under 'strong'"):
+    with pytest.raises(ConfigError, match=r"rules.yaml: bad pattern under 'strong'"):
         load_pattern_groups(rules, ["strong", "someone"])
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("strong:\n  a: ['x']\ndemnad: ['y']\n",
+         "unknown group 'demnad'; valid groups: strong, demand"),
+        ("strong: ['x']\n", "'strong' must map family names to lists of patterns"),
+        ("strong:\n  a: '(unclosed'\n", "'strong.a' must be a list of patterns"),
+        ("strong:\n  a: ['(unclosed']\n", "bad pattern under 'strong.a'"),
+    ],
+)
+def test_a_misspelled_group_or_a_bad_family_is_an_error(tmp_path, text: str, message: str) -> None:  # type: ignore[no-untyped-def]
+    from assistant.patterns import load_pattern_groups
+
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_pattern_groups(rules, ["strong", "demand"], families=["strong"])
+
+
+def test_every_scam_family_is_explained_by_its_entry() -> None:
+    from knowledge.loader import load_knowledge
+
+    entries = load_knowledge().by_id()
+    families = ScamDetector.load().families
+    assert len(families) >= 7
+    for family in families:
+        entry = entries.get(f"scam-{family.replace('_', '-')}")
+        assert entry is not None and entry.is_scam, family
