@@ -36,6 +36,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from assistant.calibration import BUNDLED_DIR, BUNDLED_MODEL, Thresholds, load_calibration
 from assistant.errors import ConfigError
 from knowledge.entry import Entry, Lang
 from knowledge.lexicon import Lexicon
@@ -78,13 +79,26 @@ class AnsweringRules(BaseModel):
         return SearchConfig(**self.retrieval.model_dump())
 
 
-@lru_cache(maxsize=4)
-def load_answering_rules(path: Path = ANSWERING_PATH) -> AnsweringRules:
-    """The rules file, validated; a mistake is a ConfigError naming the file and the key."""
+@lru_cache(maxsize=8)
+def load_answering_rules(
+    path: Path = ANSWERING_PATH, model: str = BUNDLED_MODEL, home: Path | None = None,
+    model_path: str = "",
+) -> AnsweringRules:
+    """The rules file, validated, with the thresholds calibrated for ``model`` (an identity,
+    :func:`retrieval.embeddings.model_identity`; ``home``: the data dir holding calibrations
+    written by ``mingbai calibrate``). A mistake is a ConfigError naming the file and the key;
+    an uncalibrated model is a ConfigError saying to run ``mingbai calibrate``."""
     try:
         data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"{path}: cannot read the answering rules ({exc})") from exc
+    if isinstance(data, dict):
+        moved = sorted(set(data) & set(Thresholds.model_fields))
+        if moved:
+            raise ConfigError(f"{path}: {moved[0]} depends on the embedding model and belongs in "
+                              f"its calibration file ({BUNDLED_DIR})", field=moved[0])  # fmt: skip
+        calibrated = load_calibration(model, home or Path("/nonexistent"), model_path)
+        data = {**calibrated.thresholds.model_dump(), **data}
     try:
         return AnsweringRules.model_validate(data or {})
     except ValidationError as exc:

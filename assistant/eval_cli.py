@@ -30,6 +30,7 @@ from assistant.evaluation import (
     load_rows,
 )
 from assistant.privacy import mask_personal_data
+from knowledge.lang import Lang, detect_language
 
 SHOWN = ("count", "passed", "route_accuracy", "hit_at_1", "hit_at_3", "mrr", "ndcg_at_10",
          "answer_pass_rate", "abstain_precision", "abstain_recall", "scam_precision",
@@ -110,6 +111,7 @@ def run_eval(
     gate_targets: bool = False,
     skip_bad: bool = False,
     factory: Callable[[], Asker] | None = None,
+    lang: str | None = None,
 ) -> int:
     """The whole command; returns the exit code (the Typer command only wraps it)."""
     from tqdm import tqdm
@@ -132,6 +134,9 @@ def run_eval(
         loaded = load_rows(file)
     except EvalFileError as exc:
         return _error(str(exc), 1)
+    if lang is not None:  # the rows of one language (a row without `lang`: its question's)
+        loaded.rows[:] = [r for r in loaded.rows
+                          if (r.lang or detect_language(r.question)) == lang]  # fmt: skip
     for warning in loaded.warnings:
         typer.secho(f"warning: {mask_personal_data(warning)}", err=True, fg=typer.colors.YELLOW)
     bad = [f"{file}:{b.line}: {mask_personal_data(b.message)}" for b in loaded.bad]
@@ -257,6 +262,8 @@ def register(app: typer.Typer) -> None:
                                 "knowledge/eval/targets.yaml is missed.")] = False,
         skip_bad: Annotated[bool, typer.Option("--skip-bad",
                             help="Malformed rows do not fail the run (still reported).")] = False,
+        lang: Annotated[Lang | None, typer.Option("--lang", help="Only the rows in this "
+                        "language (zh or en).")] = None,
         pairs: Annotated[bool, typer.Option("--pairs", help="FILE holds question pairs "
                          "(sentence1, sentence2, label): report same / apart / balanced.")] = False,
     ) -> None:  # fmt: skip
@@ -269,7 +276,7 @@ def register(app: typer.Typer) -> None:
         code = run_eval(
             file, out=out, compare=compare, workers=workers, batch_size=batch_size,
             fail_under=fail_under or (), fail_over=fail_over or (), gate_targets=gate_targets,
-            skip_bad=skip_bad,
+            skip_bad=skip_bad, lang=lang,
         )  # fmt: skip
         if code:
             raise typer.Exit(code)

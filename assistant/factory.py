@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.calibration import BUNDLED_MODEL
 from assistant.composer import Composer, GroundedComposer
 from assistant.decision import AnsweringRules, DecisionPolicy, load_answering_rules
 from assistant.dialogue import DialogueRules
@@ -23,7 +24,7 @@ from knowledge.errors import IndexNotReadyError, ModelNotReadyError
 from knowledge.lexicon import load_lexicon
 from knowledge.loader import EntryError, load_knowledge
 from retrieval.backends import make_embedder
-from retrieval.embeddings import Embedder
+from retrieval.embeddings import Embedder, model_identity
 from retrieval.indexer import IndexReport, index_lock, plan, update_index
 from retrieval.lexical import warm_up as warm_lexical
 from retrieval.search import KnowledgeSearch
@@ -123,13 +124,17 @@ def build_components(
     composer: Composer | None = None,
     embedder: Embedder | None = None,
     warm: bool = True,
+    require_calibration: bool = True,
 ) -> Components:
-    """Wire everything; with ``build_missing`` the model and the index are built when absent."""
+    """Wire everything; with ``build_missing`` the model and the index are built when absent.
+    ``require_calibration=False`` (for ``mingbai calibrate`` only) lets a model without
+    calibrated thresholds start, with the bundled model's as placeholders."""
     apply_offline_env()
-    rules = load_answering_rules()
+    rules = load_answering_rules()  # the model-independent part is the same for every model
     loaded = load_knowledge(knowledge_dir)
     for err in loaded.errors:
         log.warning("skipped knowledge entry: %s", err)
+    model_path: str | None = getattr(embedder, "model_path", None)
     if embedder is None:
         model_path = ensure_model(settings) if build_missing else settings.model_path()
         local = Path(model_path)
@@ -141,6 +146,12 @@ def build_components(
         embedder = make_embedder(
             model_path, settings.embed_backend, query_max_tokens=rules.query_max_tokens
         )
+    # the thresholds calibrated for this model (a fake embedder in tests: the bundled model's);
+    # none: refused here, with the command that calibrates it
+    identity = model_identity(model_path) if model_path else BUNDLED_MODEL
+    if require_calibration:
+        rules = load_answering_rules(model=identity, home=settings.home,
+                                     model_path=model_path or "")  # fmt: skip
     if warm:
         # numpy's first import is not safe from two threads at once (the warm-up thread and the
         # store's chromadb import here): a half-initialised module breaks the second. Import it

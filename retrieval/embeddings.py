@@ -69,6 +69,24 @@ def model_fingerprint(model_path: str) -> str:
     return digest.hexdigest()[:12]
 
 
+def model_identity(model_path: str) -> str:
+    """The name a model's calibrated thresholds are stored under (assistant.calibration).
+
+    A model built by ``mingbai models build`` is named by what it was built from (its name and
+    the source image's hash: the same on every machine, whatever bytes the ONNX export wrote);
+    any other folder by its :func:`model_fingerprint`.
+
+    >>> model_identity("/no/such/folder") == model_fingerprint("/no/such/folder")
+    True
+    """
+    stamp = Path(model_path) / "mingbai_build.json"
+    if stamp.is_file():
+        data = json.loads(stamp.read_text(encoding="utf-8"))
+        if data.get("model_name") and data.get("source_sha256"):
+            return f"{data['model_name']}-{str(data['source_sha256'])[:12]}"
+    return model_fingerprint(model_path)
+
+
 class LazyEmbedder(Embeddings, Generic[ModelT]):
     """What the backends share: a model folder, its fingerprint, and a thread-safe load-once.
 

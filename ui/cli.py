@@ -161,6 +161,28 @@ def mcp(
         server.run("streamable-http", host=host, port=port)
 
 
+@app.command()
+def calibrate(
+    eval_file: Annotated[Path, typer.Option("--eval", help="The evaluation file to derive the "
+                                            "thresholds from.")] = Path("knowledge/eval/faq.jsonl"),
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print, do not store.")] = False,
+) -> None:  # fmt: skip
+    """Derive the answer thresholds for the configured embedding model (MINGBAI_EMBED_MODEL)."""
+    from assistant.calibrate import run_calibration
+    from assistant.errors import MingbaiError
+
+    try:
+        calibration, path = run_calibration(get_settings(), eval_file, write=not dry_run)
+    except MingbaiError as exc:
+        raise fail(str(exc)) from exc
+    t = calibration.thresholds
+    typer.echo(f"model {calibration.model}: abstain below {t.abstain_below}, with an unknown "
+               f"word below {t.unknown_word_below}, off-domain below {t.out_of_domain_below}, "
+               f"scam evidence above {t.scam_evidence_above}")  # fmt: skip
+    typer.echo(f"on {calibration.measured.get('rows')} rows: {calibration.measured}")
+    typer.echo(f"stored: {path}" if path else "not stored (--dry-run)")
+
+
 @models_app.command("build")
 def models_build(
     force: Annotated[bool, typer.Option("--force", help="Rebuild even if up to date.")] = False,
