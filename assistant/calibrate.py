@@ -155,7 +155,7 @@ def run_calibration(
 ) -> tuple[Calibration, Path | None]:
     """Calibrate the configured model on ``eval_file`` (building the model and the index when
     missing) and, with ``write``, store the result in the data dir; returns it and where."""
-    from assistant.eval_files import load_rows
+    from assistant.evaluation.rows import load_rows
     from assistant.factory import build_components
 
     components = build_components(settings, require_calibration=False, warm=False)

@@ -31,8 +31,8 @@ def build_file(path: Path, n: int = N) -> Path:
 def run(n: int = N, repeats: int = 3) -> dict[str, Any]:
     """Every measurement as a JSON-ready dict (wall times: median of ``repeats``)."""
     from assistant import Assistant
-    from assistant.eval_report import write_report
     from assistant.evaluation import evaluate, load_rows
+    from assistant.evaluation.report import write_report
 
     t0 = time.perf_counter()
     bot = Assistant()

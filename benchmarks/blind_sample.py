@@ -15,7 +15,7 @@ import random
 import sys
 from pathlib import Path
 
-from assistant.eval_pairs import read_pair_questions
+from assistant.evaluation.pairs import read_pair_questions
 
 
 def sample(questions: list[str], n: int, seed: int) -> list[str]:

@@ -18,7 +18,7 @@ import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from assistant.eval_pairs import read_pair_questions
+from assistant.evaluation.pairs import read_pair_questions
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -142,7 +142,7 @@ def pairs_figures(bot: Any) -> dict[str, Any]:
     """same / apart / balanced and the rates on the real pairs, or why they were skipped."""
     if not PAIRS.is_file():
         return {"skipped": f"{PAIRS} not found"}
-    from assistant.eval_pairs import evaluate_pairs, read_pairs
+    from assistant.evaluation.pairs import evaluate_pairs, read_pairs
     from knowledge.lexicon import load_lexicon
     from retrieval.text import normalize
 

@@ -18,7 +18,7 @@ from assistant.calibration import (
 )
 from assistant.decision import ANSWERING_PATH, load_answering_rules
 from assistant.errors import ConfigError
-from assistant.eval_files import load_rows
+from assistant.evaluation.rows import load_rows
 from tests.conftest import HashEmbedder
 
 THRESHOLDS = Thresholds(abstain_below={"zh": 0.5, "en": 0.6}, unknown_word_below={"zh": 0.7,

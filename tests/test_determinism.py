@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from assistant.answer import Answer
-from assistant.eval_files import load_rows
+from assistant.evaluation.rows import load_rows
 from assistant.serialize import answer_json
 
 ROOT = Path(__file__).resolve().parents[1]

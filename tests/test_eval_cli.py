@@ -1,4 +1,4 @@
-"""``mingbai eval`` and assistant.eval_report, with a fake assistant built here (no model)."""
+"""``mingbai eval`` and assistant.evaluation.report, with a fake assistant built here (no model)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from assistant import eval_cli
 from assistant.answer import Answer, Citation
-from assistant.eval_cli import parse_thresholds
-from assistant.eval_report import load_run, write_report
 from assistant.evaluation import HIGHER_IS_BETTER, EvalRow, evaluate, load_rows
+from assistant.evaluation import cli as eval_cli
+from assistant.evaluation.cli import parse_thresholds
+from assistant.evaluation.report import load_run, write_report
 from ui.cli import app
 
 runner = CliRunner()
@@ -161,7 +161,7 @@ def test_fail_under_lists_each_failing_metric(tmp_path: Path, use_bot: Any) -> N
 def test_gate_uses_the_targets_file_and_the_command_line_adds_to_it(
     tmp_path: Path, use_bot: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from assistant import eval_targets
+    from assistant.evaluation import targets as eval_targets
 
     targets = tmp_path / "targets.yaml"
     targets.write_text("at_least: {route_accuracy: 0.98}\nat_most: {p95_ms: 1000000000}\n", "utf-8")

@@ -12,7 +12,7 @@ FAQ = Path(__file__).resolve().parents[1] / "knowledge" / "eval" / "faq.jsonl"
 
 def test_the_set_is_big_and_varied() -> None:
     """The gate itself (every target of targets.yaml) runs once, in `make test`."""
-    from assistant.eval_files import load_rows
+    from assistant.evaluation.rows import load_rows
 
     rows = load_rows(FAQ).rows
     assert len(rows) >= 200
@@ -29,7 +29,7 @@ HELD_OUT = ("holdout-1.jsonl", "holdout-2.jsonl", "holdout-3.jsonl", "holdout-4.
 
 @pytest.mark.parametrize("name", ["faq.jsonl", *HELD_OUT])
 def test_every_row_loads_and_names_real_entries(name: str) -> None:
-    from assistant.eval_files import load_rows
+    from assistant.evaluation.rows import load_rows
     from knowledge.loader import load_knowledge
 
     loaded = load_rows(FAQ.parent / name)

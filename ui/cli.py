@@ -2,7 +2,7 @@
 
 Exit codes: 0 success, 1 failure, 2 usage error; errors are one line on stderr.
 Commands owned by other modules register themselves: ``assistant.whatif.cli`` (what-if) and
-``assistant.eval_cli`` (eval).
+``assistant.evaluation.cli`` (eval).
 """
 
 from __future__ import annotations
@@ -204,7 +204,7 @@ def models_build(
 
 def _register_commands() -> None:
     """Commands contributed by other modules (each adds itself to ``app``)."""
-    from assistant import eval_cli
+    from assistant.evaluation import cli as eval_cli
     from assistant.whatif import cli as whatif_cli
 
     whatif_cli.register(app)

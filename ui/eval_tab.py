@@ -15,8 +15,8 @@ from typing import Any
 
 import gradio as gr
 
-from assistant.eval_report import DEFAULT_TARGETS, write_report
 from assistant.evaluation import Asker, EvalFileError, evaluate, load_rows
+from assistant.evaluation.report import DEFAULT_TARGETS, write_report
 from assistant.privacy import mask_personal_data
 
 SHOWN = ("count", "route_accuracy", "hit_at_1", "hit_at_3", "mrr", "answer_pass_rate",

@@ -20,7 +20,7 @@ from typing import Annotated, Any
 import typer
 
 from assistant.errors import MingbaiError
-from assistant.evaluation import (
+from assistant.evaluation.run import (
     HIGHER_IS_BETTER,
     LOWER_IS_BETTER,
     METRICS,
@@ -116,13 +116,13 @@ def run_eval(
     """The whole command; returns the exit code (the Typer command only wraps it)."""
     from tqdm import tqdm
 
-    from assistant.eval_report import DEFAULT_TARGETS, fmt, load_run, meets, write_report
+    from assistant.evaluation.report import DEFAULT_TARGETS, fmt, load_run, meets, write_report
 
     try:
         under = parse_thresholds(fail_under, lower=False)
         over = parse_thresholds(fail_over, lower=True)
         if gate_targets:  # the file's targets, then any given on the command line
-            from assistant.eval_targets import load_targets
+            from assistant.evaluation.targets import load_targets
 
             targets_file = load_targets()
             under = {**targets_file.at_least, **under}
@@ -199,10 +199,10 @@ PAIR_SHOWN = ("pairs", "same", "apart", "balanced", "wrong_product", "abstain_ra
 def run_pairs(
     file: Path, *, out: Path | None = None, factory: Callable[[], Any] | None = None
 ) -> int:
-    """``mingbai eval --pairs FILE``: the intent test on question pairs (assistant.eval_pairs)."""
+    """``mingbai eval --pairs FILE``: the intent test on question pairs (evaluation.pairs)."""
     import json
 
-    from assistant.eval_pairs import PairFileError, evaluate_pairs, read_pairs
+    from assistant.evaluation.pairs import PairFileError, evaluate_pairs, read_pairs
     from knowledge.lexicon import load_lexicon
     from retrieval.text import normalize
 

@@ -1,9 +1,9 @@
 """Batch evaluation against a FAQ file: deterministic checks, no LLM judge.
 
 ``load_rows`` reads JSONL, CSV or YAML (a bad row is reported with its line, not fatal; see
-``eval_files``); ``evaluate`` asks in batches through ``ask_many``, optionally on a thread pool;
+``rows``); ``evaluate`` asks in batches through ``ask_many``, optionally on a thread pool;
 ``summarize`` gives the metrics overall and per tag, with failure buckets (retrieval metrics in
-``eval_metrics``). Results are masked throughout.
+``metrics``). Results are masked throughout.
 
 >>> from assistant.evaluation import evaluate, load_rows  # doctest: +SKIP
 >>> run = evaluate(bot, load_rows("knowledge/eval/faq.jsonl").rows, workers=2)  # doctest: +SKIP
@@ -22,7 +22,8 @@ from typing import Any, Protocol
 
 from assistant.answer import Answer
 from assistant.errors import MingbaiError
-from assistant.eval_files import (
+from assistant.evaluation.metrics import K_MAX, recall_at_k, retrieval_metrics
+from assistant.evaluation.rows import (
     FORMATS,
     KNOWN_COLUMNS,
     LIST_COLUMNS,
@@ -33,7 +34,6 @@ from assistant.eval_files import (
     Records,
     load_rows,
 )
-from assistant.eval_metrics import K_MAX, recall_at_k, retrieval_metrics
 from assistant.privacy import mask_personal_data
 
 __all__ = [  # the file loading and retrieval metrics are re-exported from their own modules

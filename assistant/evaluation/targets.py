@@ -13,9 +13,9 @@ from pathlib import Path
 import yaml
 
 from assistant.errors import TargetsError
-from assistant.evaluation import HIGHER_IS_BETTER, LOWER_IS_BETTER
+from assistant.evaluation.run import HIGHER_IS_BETTER, LOWER_IS_BETTER
 
-TARGETS_PATH = Path(__file__).resolve().parents[1] / "knowledge" / "eval" / "targets.yaml"
+TARGETS_PATH = Path(__file__).resolve().parents[2] / "knowledge" / "eval" / "targets.yaml"
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Write an evaluation run to a folder: ``results.jsonl``, ``summary.json`` and ``report.html``.
 
-The report is one self-contained file (inline CSS, plots as base64 PNG from ``eval_plots``)
+The report is one self-contained file (inline CSS, plots as base64 PNG from ``plots``)
 that reads on a phone. Every text that came from a question, an answer or an entry is
 HTML-escaped and has personal numbers masked; long answers are cut in the report only.
 
@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant.eval_plots import MAX_TAG_BARS as MAX_TAG_BARS  # re-exported
-from assistant.eval_plots import cjk_font as cjk_font  # re-exported
-from assistant.eval_plots import latency_histogram, recall_curve, tag_bars
-from assistant.eval_targets import load_targets
-from assistant.evaluation import FAILURE_BUCKETS, METRICS, EvalFileError, EvalRun, RowResult
+from assistant.evaluation.plots import MAX_TAG_BARS as MAX_TAG_BARS  # re-exported
+from assistant.evaluation.plots import cjk_font as cjk_font  # re-exported
+from assistant.evaluation.plots import latency_histogram, recall_curve, tag_bars
+from assistant.evaluation.run import FAILURE_BUCKETS, METRICS, EvalFileError, EvalRun, RowResult
+from assistant.evaluation.targets import load_targets
 from assistant.privacy import mask_personal_data
 
 # The targets, shown in every report; gated only when asked (`mingbai eval --gate`/--fail-under).

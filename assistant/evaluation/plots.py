@@ -1,7 +1,7 @@
 """The evaluation report's plots, as ``data:image/png;base64,...`` strings for ``<img src>``.
 
 matplotlib's Agg canvas through ``Figure``, never pyplot: no global backend state. matplotlib is
-imported late, so ``import assistant.eval_report`` stays fast.
+imported late, so ``import assistant.evaluation.report`` stays fast.
 
 >>> tag_bars({"english": {"pass_rate": 0.9, "count": 12}})[:22]
 'data:image/png;base64,'
