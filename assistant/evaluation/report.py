@@ -12,13 +12,15 @@ HTML-escaped and has personal numbers masked; long answers are cut in the report
 
 from __future__ import annotations
 
-import html
 import json
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+import jinja2
 
 from assistant.evaluation.plots import MAX_TAG_BARS as MAX_TAG_BARS  # re-exported
 from assistant.evaluation.plots import cjk_font as cjk_font  # re-exported
@@ -209,10 +211,6 @@ def write_report(
 
 
 # -- HTML -------------------------------------------------------------------------------------
-def esc(value: Any) -> str:
-    return html.escape(str(value), quote=True)
-
-
 def fmt(metric: str, value: Any) -> str:
     if value is None:
         return "n/a"
@@ -258,118 +256,94 @@ ul,ol{padding-left:1.3em;margin:.3em 0}
 """
 
 
-def _table(head: list[str], rows: list[list[str]]) -> str:
-    """Cells are HTML already (escaped by the caller); the table scrolls sideways on phones."""
-    th = "".join(f"<th>{h}</th>" for h in head)
-    body = "".join("<tr>" + "".join(row) + "</tr>" for row in rows)
-    return f'<div class="scroll"><table><tr>{th}</tr>{body}</table></div>'
+Cell = dict[str, str]  # {"text", "cls"?, "href"?}: escaped by the template, never here
 
 
-def _td(text: str, cls: str = "") -> str:
-    return f'<td class="{cls}">{text}</td>' if cls else f"<td>{text}</td>"
+def _c(text: Any, cls: str = "", href: str = "") -> Cell:
+    return {"text": str(text), "cls": cls, "href": href}
 
 
-def _summary_table(
+def _summary_rows(
     summary: dict[str, Any], targets: dict[str, float], cmp: Comparison | None
-) -> str:
-    head = ["metric", "value", "target"] + (["before", "change"] if cmp else [])
+) -> list[list[Cell]]:
     rows = []
     for metric in ["count", "passed", "retrieval_count", *METRICS]:
         value = summary.get(metric)
-        cells = [_td(esc(metric)), _td(esc(fmt(metric, value)), "n")]
+        cells = [_c(metric), _c(fmt(metric, value), "n")]
         if metric in targets:
             ok = meets(metric, value, targets[metric])
             sign = "≥" if METRICS.get(metric, True) else "≤"
-            mark = "✓" if ok else "✗"
-            cells.append(_td(f"{sign} {esc(fmt(metric, targets[metric]))} {mark}",
-                             "n ok" if ok else "n bad"))  # fmt: skip
+            cells.append(_c(f"{sign} {fmt(metric, targets[metric])} {'✓' if ok else '✗'}",
+                            "n ok" if ok else "n bad"))  # fmt: skip
         else:
-            cells.append(_td(""))
+            cells.append(_c(""))
         if cmp and metric in METRICS:
             before, after = cmp.deltas[metric]
             d = _delta(before, after)
             better = d is not None and d != 0 and (d > 0) == METRICS[metric]
             cls = "" if not d else ("ok" if better else "bad")
-            cells += [_td(esc(fmt(metric, before)), "n"),
-                      _td("" if d is None else f"{d:+.4f}", f"n {cls}".strip())]  # fmt: skip
+            cells += [_c(fmt(metric, before), "n"),
+                      _c("" if d is None else f"{d:+.4f}", f"n {cls}".strip())]  # fmt: skip
         elif cmp:
-            cells += [_td(""), _td("")]
+            cells += [_c(""), _c("")]
         rows.append(cells)
-    return _table(head, rows)
+    return rows
 
 
-def _tag_table(by_tag: dict[str, dict[str, Any]]) -> str:
-    cols = ["pass_rate", "route_accuracy", "hit_at_3", "mrr", "answer_pass_rate",
-            "abstain_accuracy", "scam_recall", "p95_ms"]  # fmt: skip
-    rows = [
-        [_td(str(i), "n"), _td(esc(tag)), _td(str(m["count"]), "n")]
-        + [_td(esc(fmt(c, m.get(c))), "n") for c in cols]
+TAG_COLUMNS = ["pass_rate", "route_accuracy", "hit_at_3", "mrr", "answer_pass_rate",
+               "abstain_accuracy", "scam_recall", "p95_ms"]  # fmt: skip
+
+
+def _tag_rows(by_tag: dict[str, dict[str, Any]]) -> list[list[Cell]]:
+    return [
+        [_c(i, "n"), _c(tag), _c(m["count"], "n")]
+        + [_c(fmt(col, m.get(col)), "n") for col in TAG_COLUMNS]
         for i, (tag, m) in enumerate(sorted(by_tag.items()), 1)
     ]
-    return _table(["#", "tag", "n", *cols], rows)
 
 
-def _buckets_table(summary: dict[str, Any], cmp: Comparison | None) -> str:
+def _bucket_rows(summary: dict[str, Any], cmp: Comparison | None) -> list[list[Cell]]:
     failures = summary.get("failures", {})
     rows = []
     for name, label in FAILURE_BUCKETS.items():
-        cells = [_td(str(failures.get(name, 0)), "n"), _td(esc(label), "w")]
+        cells = [_c(failures.get(name, 0), "n"), _c(label, "w")]
         if cmp:
             d = failures.get(name, 0) - cmp.previous_failures.get(name, 0)
-            cells.append(_td(f"{d:+d}" if d else "", "n " + ("bad" if d > 0 else "ok")))
+            cells.append(_c(f"{d:+d}" if d else "", "n " + ("bad" if d > 0 else "ok")))
         rows.append(cells)
-    return _table(["questions", "bucket"] + (["change"] if cmp else []), rows)
+    return rows
 
 
-def _question_card(rec: dict[str, Any], anchor: str) -> str:
-    badges = "".join(f'<span class="b">{esc(b)}</span>' for b in rec["failures"])
-    failed = "".join(
-        f'<li class="bad">{esc(c["name"])}: {esc(c["reason"])}</li>'
-        for c in rec["checks"] if not c["passed"]
-    )  # fmt: skip
-    history = ""
-    if rec["history"]:
-        items = "".join(f"<li>{esc(h['role'])}: {esc(_cut(h['content'], 200))}</li>"
-                        for h in rec["history"])  # fmt: skip
-        history = f'<p class="muted">history:</p><ol>{items}</ol>'
-    cites = "".join(
-        f"<li>{esc(c['doc_id'])} — {esc(c['title'])} ({c['score']})</li>" for c in rec["citations"]
-    )
-    retrieved = ", ".join(esc(d) for d, _ in rec["retrieved"][:5]) or "none"
-    facts = (f"route {esc(rec['route'])} · abstained {rec['abstained']} · scam warning "
-             f"{rec['scam_warning'] is not None} · {esc(rec['language'])} · rank {rec['rank']} · "
-             f"{rec['latency_ms']:.1f} ms · tags {esc(', '.join(rec['tags']) or '-')}")  # fmt: skip
-    return (
-        f'<article id="{anchor}"><h3>line {rec["line"]} {badges}</h3>'
-        f"<pre>{esc(_cut(rec['question'], QUESTION_CHARS))}</pre>{history}"
-        f'<ul>{failed}</ul><p class="muted">{facts}</p>'
-        f"<pre>{esc(_cut(rec['answer'], ANSWER_CHARS))}</pre>"
-        f'<p class="muted">citations:</p><ol>{cites or "<li>none</li>"}</ol>'
-        f'<p class="muted">retrieved (top 5): {retrieved}</p></article>'
-    )
+def _card(rec: dict[str, Any], anchor: str) -> dict[str, Any]:
+    facts = (f"route {rec['route']} · abstained {rec['abstained']} · scam warning "
+             f"{rec['scam_warning'] is not None} · {rec['language']} · rank {rec['rank']} · "
+             f"{rec['latency_ms']:.1f} ms · tags {', '.join(rec['tags']) or '-'}")  # fmt: skip
+    return {
+        "anchor": anchor, "line": rec["line"], "failures": rec["failures"],
+        "question": _cut(rec["question"], QUESTION_CHARS),
+        "history": [f"{h['role']}: {_cut(h['content'], 200)}" for h in rec["history"]],
+        "failed": [f"{c['name']}: {c['reason']}" for c in rec["checks"] if not c["passed"]],
+        "facts": facts, "answer": _cut(rec["answer"], ANSWER_CHARS),
+        "citations": [f"{c['doc_id']} — {c['title']} ({c['score']})" for c in rec["citations"]],
+        "retrieved": ", ".join(d for d, _ in rec["retrieved"][:5]) or "none",
+    }  # fmt: skip
 
 
-def _changes(cmp: Comparison, anchors: dict[str, str]) -> str:
-    def line(r: dict[str, Any]) -> str:
-        return str(r["line"]) if r["passed"] else f'<a href="#{anchors[r["key"]]}">{r["line"]}</a>'
-
-    def rows(records: list[dict[str, Any]]) -> list[list[str]]:
-        return [
-            [_td(line(r), "n"), _td(esc(_cut(r["question"], 160)), "w"),
-             _td(esc(", ".join(r["failures"]) or "passes now"), "w s")]
-            for r in records
-        ]  # fmt: skip
-
-    parts = [
-        f'<p>against <code>{esc(cmp.previous)}</code>: <b class="bad">{len(cmp.regressions)} '
-        f'newly failing</b>, <b class="ok">{len(cmp.fixed)} fixed</b>, {cmp.added} new and '
-        f"{cmp.removed} removed questions.</p>",
-        "<h3>Regressions (passed before, fail now), worst first</h3>",
-        _table(["line", "question", "why"], rows(cmp.regressions)) if cmp.regressions else "none",
-        "<h3>Fixed (failed before, pass now)</h3>",
-        _table(["line", "question", ""], rows(cmp.fixed)) if cmp.fixed else "none",
+def _change_rows(records: list[dict[str, Any]], anchors: dict[str, str]) -> list[list[Cell]]:
+    return [
+        [_c(r["line"], "n", "" if r["passed"] else anchors[r["key"]]),
+         _c(_cut(r["question"], 160), "w"), _c(", ".join(r["failures"]) or "passes now", "w s")]
+        for r in records
     ]  # fmt: skip
-    return "".join(parts)
+
+
+@lru_cache(maxsize=1)
+def _template() -> jinja2.Template:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(__file__).parent),
+        autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+    )  # fmt: skip
+    return env.get_template("report.html.j2")
 
 
 def render_html(
@@ -379,38 +353,33 @@ def render_html(
     cmp: Comparison | None = None,
     meta: dict[str, Any] | None = None,
 ) -> str:
+    """The report page: ``report.html.j2``, rendered with autoescape (a question or an answer
+    holding ``<script>`` shows as text)."""
     meta = meta or {}
     failing = sorted((r for r in records if not r["passed"]), key=severity)
     anchors = {r["key"]: f"q{i}" for i, r in enumerate(records)}
-    title = f"明白 Mingbai · 评测 Evaluation · {meta.get('file', '')}"
-    info = " · ".join(f"{esc(k)}: {esc(v)}" for k, v in meta.items() if not isinstance(v, list))
-    notes = "".join(f"<li>{esc(x)}</li>" for k in ("bad_rows", "warnings") for x in meta.get(k, []))
     by_tag = summary.get("by_tag", {})
-    lat = [r["latency_ms"] for r in records]
     recall = recall_curve(summary.get("recall_at_k", {}), cmp.previous_recall if cmp else None)
-    body = [
-        f"<h1>{esc(title)}</h1><p class='muted'>{info}</p>",
-        f"<p><b>{summary.get('passed', 0)} of {summary.get('count', 0)}</b> questions pass "
-        f"all their checks.</p>",
-        f"<ul class='muted'>{notes}</ul>" if notes else "",
-        f"<h2>Compared with the previous run</h2>{_changes(cmp, anchors)}" if cmp else "",
-        f"<h2>Summary</h2>{_summary_table(summary, targets, cmp)}",
-        f"<h2>Failure buckets</h2>{_buckets_table(summary, cmp)}",
-        "<h2>By tag</h2>",
-        f'<img alt="pass rate by tag" src="{tag_bars(by_tag)}">' if by_tag else "<p>no tags</p>",
-        _tag_table(by_tag) if by_tag else "",
-        "<h2>Latency</h2><p class='muted'>per question = wall time of its batch / batch size</p>",
-        f'<img alt="latency histogram" src="{latency_histogram(lat, summary)}">',
-        "<h2>Recall@k</h2><p class='muted'>share of retrieval questions with an expected entry "
-        "in the top k</p>",
-        f'<img alt="recall at k" src="{recall}">',
-        f"<h2>Failing questions, worst first ({len(failing)})</h2>",
-        *(_question_card(r, anchors[r["key"]]) for r in failing),
-    ]
-    return (
-        '<!doctype html><html lang="zh"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{esc(title)}</title><style>{CSS}</style></head><body><main>"
-        + "".join(body)
-        + "</main></body></html>\n"
-    )
+    comparison = None
+    if cmp:
+        comparison = {
+            "previous": cmp.previous, "regressions": len(cmp.regressions),
+            "fixed": len(cmp.fixed), "added": cmp.added, "removed": cmp.removed,
+            "regression_rows": _change_rows(cmp.regressions, anchors),
+            "fixed_rows": _change_rows(cmp.fixed, anchors),
+        }  # fmt: skip
+    page = _template().render(
+        title=f"明白 Mingbai · 评测 Evaluation · {meta.get('file', '')}", css=CSS,
+        info=" · ".join(f"{k}: {v}" for k, v in meta.items() if not isinstance(v, list)),
+        notes=[x for k in ("bad_rows", "warnings") for x in meta.get(k, [])],
+        passed=summary.get("passed", 0), count=summary.get("count", 0), cmp=comparison,
+        summary_head=["metric", "value", "target"] + (["before", "change"] if cmp else []),
+        summary_rows=_summary_rows(summary, targets, cmp),
+        bucket_head=["questions", "bucket"] + (["change"] if cmp else []),
+        bucket_rows=_bucket_rows(summary, cmp),
+        tag_head=["#", "tag", "n", *TAG_COLUMNS], tag_rows=_tag_rows(by_tag),
+        tag_plot=tag_bars(by_tag) if by_tag else "",
+        latency_plot=latency_histogram([r["latency_ms"] for r in records], summary),
+        recall_plot=recall, cards=[_card(r, anchors[r["key"]]) for r in failing],
+    )  # fmt: skip
+    return page.rstrip("\n") + "\n"
