@@ -240,24 +240,30 @@ def _chat_tab(assistant: AssistantLike) -> None:
         examples = gr.Dataset(components=[box], samples=[[q] for q in EXAMPLES],
                               label="示例问题 Example questions", elem_id="mb-examples")
 
-        def stream(question: str, state: list[Turn]) -> Iterator[tuple[History, list[Turn], str]]:
-            yield from chat_stream(assistant, question, state)
-
-        def stream_example(sample: list[str], state: list[Turn]) -> Iterator[Any]:
-            yield from chat_stream(assistant, sample[0] if sample else "", state)
-
         related = gr.Dataset(components=[box], samples=[], label="猜你想问 Related questions",
                              elem_id="mb-related", visible=False)
 
-        def offer(state: list[Turn]) -> Any:
-            rows = related_questions(state)
-            return gr.Dataset(samples=rows, visible=bool(rows))
+        def with_related(question: str, state: list[Turn]) -> Iterator[Any]:
+            # the related questions come in the turn's own last update, not in a later event: a
+            # clear between the answer and a separate update could not then bring them back
+            hidden = gr.Dataset(samples=[], visible=False)
+            last = None
+            for last in chat_stream(assistant, question, state):
+                yield (*last, hidden)
+            if last is not None:
+                rows = related_questions(last[1])
+                yield (*last, gr.Dataset(samples=rows, visible=bool(rows)))
 
-        io = {"outputs": [chatbot, turns, box], **CONCURRENCY, **PRIVATE}
-        after = {"fn": offer, "inputs": [turns], "outputs": [related], **PRIVATE}
-        gr.on([box.submit, send.click], stream, [box, turns], **io).then(**after)
-        examples.click(stream_example, [examples, turns], **io).then(**after)
-        related.click(stream_example, [related, turns], **io).then(**after)
+        def stream(question: str, state: list[Turn]) -> Iterator[Any]:
+            yield from with_related(question, state)
+
+        def stream_example(sample: list[str], state: list[Turn]) -> Iterator[Any]:
+            yield from with_related(sample[0] if sample else "", state)
+
+        io = {"outputs": [chatbot, turns, box, related], **CONCURRENCY, **PRIVATE}
+        gr.on([box.submit, send.click], stream, [box, turns], **io)
+        examples.click(stream_example, [examples, turns], **io)
+        related.click(stream_example, [related, turns], **io)
         # both the button and the chat's own trash icon forget the history used for follow-ups
         forget = {"fn": lambda: ([], [], gr.Dataset(samples=[], visible=False)),
                   "outputs": [chatbot, turns, related], **PRIVATE}
