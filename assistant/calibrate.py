@@ -75,9 +75,9 @@ def calibrate(components: Components, rows: Sequence[EvalRow], identity: str) ->
     cases = []
     for row, result in zip(plain, results, strict=True):
         answerable = bool(row.expect_doc) and not row.expect_clarify and row.expect_scam is not True
-        abstain = True if row.expect_abstain else (False if answerable else None)
-        if row.expect_abstain is False:
-            abstain = False
+        # the row says, or a row expecting an entry should be answered
+        abstain = row.expect_abstain if row.expect_abstain is not None else (
+            False if answerable else None)
         cases.append(_Case(row.question, detect_language(row.question), result, abstain,
                            row.expect_scam))  # fmt: skip
     base = c.rules

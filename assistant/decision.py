@@ -57,14 +57,10 @@ class _Retrieval(BaseModel):
     exact_bonus: float = 0.05
 
 
-class AnsweringRules(BaseModel):
-    """The numbers behind every answer decision (see rules/answering.yaml for each one's why)."""
+class AnsweringRules(Thresholds):
+    """The numbers behind every answer decision (see rules/answering.yaml for each one's why):
+    the model's calibrated :class:`Thresholds`, and the rest, which are the same for any model."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    abstain_below: dict[Lang, float]
-    unknown_word_below: dict[Lang, float]
-    out_of_domain_below: float
-    scam_evidence_above: float
     second_entry_margin: float
     action_margin: float = 0.0
     ambiguous_margin: float = 0.0

@@ -13,19 +13,20 @@ what-if result. Faces never build these dicts themselves.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
-from assistant.answer import Answer
+from assistant.answer import Answer, Citation
 
 if TYPE_CHECKING:
     from assistant.whatif.simulate import Simulation
 
 
-def citations_json(answer: Answer) -> list[dict[str, Any]]:
-    """The citations, numbered as the answer text numbers them."""
+def citations_json(citations: Sequence[Citation]) -> list[dict[str, Any]]:
+    """Citations (an answer's, or a search's results), numbered from 1 as answers number them."""
     return [{"index": i, **asdict(c), "sources": list(c.sources)}
-            for i, c in enumerate(answer.citations, 1)]  # fmt: skip
+            for i, c in enumerate(citations, 1)]  # fmt: skip
 
 
 def answer_json(answer: Answer) -> dict[str, Any]:
@@ -34,7 +35,7 @@ def answer_json(answer: Answer) -> dict[str, Any]:
     data["notes"], data["suggestions"] = list(answer.notes), list(answer.suggestions)
     data["suggestion_ids"] = list(answer.suggestion_ids)
     data["retrieved"] = [list(r) for r in answer.retrieved]
-    data["citations"] = citations_json(answer)
+    data["citations"] = citations_json(answer.citations)
     data["parts"] = [answer_json(p) for p in answer.parts]
     return data
 

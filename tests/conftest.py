@@ -177,6 +177,15 @@ def seed_index(source: Settings, target: Settings) -> None:
 MINGBAI = str(Path(sys.executable).parent / "mingbai")
 
 
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """Stop a server a test started: terminate, then kill if it has not exited in 20 s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -210,8 +219,4 @@ def server(bot, model_path: str, session_home: Path) -> Iterator[str]:  # type: 
             time.sleep(0.5)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)

@@ -16,7 +16,7 @@ import pytest
 from assistant.bot import Assistant
 from assistant.factory import build_components
 from assistant.settings import Settings
-from tests.conftest import free_port
+from tests.conftest import free_port, stop
 
 pytestmark = pytest.mark.slow
 FAQ = Path(__file__).resolve().parents[1] / "knowledge" / "eval" / "faq.jsonl"
@@ -43,8 +43,7 @@ def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             pytest.fail("chroma server did not start")
         yield url
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+        stop(proc)
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from mcp import Client, StdioServerParameters
 
-from tests.conftest import MINGBAI, free_port
+from tests.conftest import MINGBAI, free_port, stop
 from ui.mcp_server import create_mcp
 
 pytestmark = pytest.mark.slow
@@ -116,8 +116,4 @@ async def test_mingbai_mcp_over_streamable_http(bot, session_home: Path, model_p
             data = structured(await client.call_tool("search_knowledge", {"query": "花呗分期"}))
         assert data["results"] and data["results"][0]["doc_id"].startswith("huabei-")
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)

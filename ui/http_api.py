@@ -219,7 +219,7 @@ def create_api(assistant: Surface, app: FastAPI | None = None) -> FastAPI:
 
 
 def _completion(answer: Answer, cid: str, created: int, question: str) -> dict[str, Any]:
-    cites = citations_json(answer)
+    cites = citations_json(answer.citations)
     extra = extension_json(answer)
     prompt_tokens, completion_tokens = len(question), len(answer.text)  # characters, honestly
     return {
@@ -263,6 +263,6 @@ async def _stream(answer: Answer, cid: str, created: int) -> AsyncIterator[str]:
     for start in range(0, len(text), STREAM_CHUNK_CHARS):
         yield chunk({"content": text[start : start + STREAM_CHUNK_CHARS]})
         await asyncio.sleep(0)
-    cites = citations_json(answer)
+    cites = citations_json(answer.citations)
     yield chunk({}, "stop", citations=cites, mingbai=extension_json(answer))
     yield "data: [DONE]\n\n"

@@ -52,16 +52,15 @@ def _field(spec: FieldSpec) -> Any:
     )  # fmt: skip
 
 
-# The what-if inputs, typed from the profile's field registry: every field optional (missing
-# ones take the common case, and the answer says which were assumed).
-ProfileInput = create_model(
-    "ProfileInput", __config__=ConfigDict(extra="forbid"),
-    **{name: _field(spec) for name, spec in FIELD_SPECS.items()},
-)  # fmt: skip
-ChangesInput = create_model(
-    "ChangesInput", __config__=ConfigDict(extra="forbid"),
-    **{name: _field(spec) for name, spec in FIELD_SPECS.items()},
-)  # fmt: skip
+def _fields_model(name: str) -> Any:
+    """A model of every what-if field, typed from the profile's field registry, all optional
+    (missing ones take the common case, and the answer says which were assumed)."""
+    fields = {field: _field(spec) for field, spec in FIELD_SPECS.items()}
+    return create_model(name, __config__=ConfigDict(extra="forbid"), **fields)
+
+
+ProfileInput = _fields_model("ProfileInput")
+ChangesInput = _fields_model("ChangesInput")
 
 
 def _given(model: BaseModel | None) -> dict[str, Any]:
@@ -118,10 +117,6 @@ def create_mcp(assistant: Surface) -> MCPServer:
     ) -> dict[str, Any]:  # fmt: skip
         """The knowledge entries closest to ``query``, best first: id, title, verdict snippet,
         score, sources and review date."""
-        from assistant.answer import Answer
-
-        found = assistant.find_entries(query, k=k)
-        listing = Answer("", "knowledge", found, False, None, "zh")
-        return {"results": citations_json(listing)}
+        return {"results": citations_json(assistant.find_entries(query, k=k))}
 
     return server

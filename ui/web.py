@@ -254,14 +254,11 @@ def _chat_tab(assistant: AssistantLike) -> None:
                 rows = related_questions(last[1])
                 yield (*last, gr.Dataset(samples=rows, visible=bool(rows)))
 
-        def stream(question: str, state: list[Turn]) -> Iterator[Any]:
-            yield from with_related(question, state)
-
         def stream_example(sample: list[str], state: list[Turn]) -> Iterator[Any]:
             yield from with_related(sample[0] if sample else "", state)
 
         io = {"outputs": [chatbot, turns, box, related], **CONCURRENCY, **PRIVATE}
-        gr.on([box.submit, send.click], stream, [box, turns], **io)
+        gr.on([box.submit, send.click], with_related, [box, turns], **io)
         examples.click(stream_example, [examples, turns], **io)
         related.click(stream_example, [related, turns], **io)
         # both the button and the chat's own trash icon forget the history used for follow-ups
