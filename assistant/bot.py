@@ -25,8 +25,9 @@ from assistant.scam import WARNING as SCAM_WARNING
 from assistant.settings import Settings, get_settings
 from assistant.whatif.followup import resolve_whatif_followup
 from knowledge.entry import Entry, Lang
+from retrieval.prepared import Prepared, Text, prepare
 from retrieval.search import EntryHit, SearchResult
-from retrieval.text import detect_language, normalize, strip_control
+from retrieval.text import detect_language, strip_control
 
 if TYPE_CHECKING:
     from langchain_core.tools import BaseTool
@@ -43,17 +44,28 @@ History = Sequence[Mapping[str, str]]
 
 @dataclass
 class _Pending:
-    """A question between its preparation and its answer (lets ``ask_many`` batch embeddings)."""
+    """A question between its preparation and its answer (lets ``ask_many`` batch embeddings).
 
-    text: str
+    ``question`` is the message prepared once (cleaned, masked, then normalised, tagged,
+    tokenised and slot-parsed on first use); ``query`` is what is searched and scored, the same
+    object unless a follow-up or an earlier part of the message added to it."""
+
+    question: Prepared
     notes: list[str]
-    lang: Lang
     route: Route
-    query: str
+    query: Prepared
     kind: str | None = None  # greeting, thanks, handoff, lookup (assistant.dialogue), or None
     story: str | None = None  # the recent conversation, for scams told over several messages
     result: SearchResult | None = None  # set by ask_many's batched search
     timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        return self.question.text
+
+    @property
+    def lang(self) -> Lang:
+        return self.question.lang
 
 
 SUGGESTIONS = 3  # related questions offered after an answer
@@ -213,7 +225,7 @@ class Assistant:
             out.append(str(turn["content"]))
         return out
 
-    def _part_query(self, part: str, earlier: Sequence[str]) -> str:
+    def _part_query(self, part: Text, earlier: Sequence[str]) -> Prepared:
         """A later part of one message that names no product ("要手续费吗", "到期了要一次还清吗")
         is read with what the parts before it named: the products of the nearest part naming any
         (its subject: "花呗自动还款从哪扣？能关掉不？扣款没成功咋整" is about 花呗 throughout) and
@@ -221,8 +233,9 @@ class Assistant:
         part's own: "涨额度" is not borrowed by "为啥给我降了")."""
         from assistant.composer import PRODUCT_NAMES
 
+        part = prepare(part)
         policy = self.components.policy
-        lang = detect_language(part)
+        lang = part.lang
         previous = earlier[0]
         subject = next((e for e in earlier if policy.products_of(e)), previous)
         named = policy.products_of(subject) - policy.products_of(part)
@@ -230,8 +243,8 @@ class Assistant:
                  for n in sorted(named) if n in PRODUCT_NAMES]  # fmt: skip
         # the subject's topic first: "能关掉不？" borrowed 自动还款 from it, and so does the part
         # after it
-        prev = normalize(subject if subject == previous else f"{subject} {previous}").lower()
-        own = normalize(part).lower()
+        prev = prepare(subject if subject == previous else f"{subject} {previous}").lower
+        own = part.lower
         lexicon = policy.lexicon
         undone = lexicon.opposed_to(lexicon.actions_in(own))  # "涨额度" is not "降了"
         topics = [w for action, words in lexicon.actions.items() if action not in undone
@@ -239,7 +252,7 @@ class Assistant:
         # the longer word first where two start together ("收钱码" before "收钱"): a set's order
         # differs between processes
         names += sorted(set(topics), key=lambda w: (prev.index(w), -len(w), w))[:2]
-        return f"{' '.join(names)} {part}" if names else part
+        return Prepared(f"{' '.join(names)} {part}") if names else part
 
     def _merge(self, message: str, answers: Sequence[Answer], rest: Sequence[str]) -> Answer:
         lang = detect_language(message)
@@ -301,7 +314,8 @@ class Assistant:
 
     def _prepare(self, question: str, history: History | None) -> _Pending:
         t0 = time.perf_counter()
-        text, notes = self._clean(question)
+        cleaned, notes = self._clean(question)
+        text = Prepared(cleaned)  # every step below reads this one object
         router = self.components.router
         route: Route = router.route(text)
         if route == "out_of_scope" and self.components.scam.check(text):
@@ -312,7 +326,9 @@ class Assistant:
         elif kind in ("handoff", "lookup"):
             route = "knowledge"  # "帮我查我的额度多少" is a look-up, never an estimate
         earlier = self._earlier_parts(history)  # a later part of the same message
-        query = resolve_followup(text, history) if route == "knowledge" and not earlier else text
+        query = prepare(
+            resolve_followup(text, history) if route == "knowledge" and not earlier else text
+        )
         if (route in ("knowledge", "out_of_scope") and earlier
                 and (not self.components.policy.products_of(text)
                      or self.components.dialogue.leans_back(text))):
@@ -324,11 +340,11 @@ class Assistant:
         if route != "whatif" and history:
             merged = resolve_whatif_followup(text, history, lambda t: router.route(t) == "whatif")
             if merged is not None:  # "要是涨到750呢" after a what-if question
-                route, query = "whatif", mask_personal_data(strip_control(merged))
+                route, query = "whatif", Prepared(mask_personal_data(strip_control(merged)))
         story = recent_story(text, history)
         if story is not None:
             story = mask_personal_data(strip_control(story))
-        p = _Pending(text, notes, detect_language(text), route, query, kind, story)
+        p = _Pending(text, notes, route, query, kind, story)
         p.timings["route_ms"] = (time.perf_counter() - t0) * 1000
         return p
 
@@ -346,16 +362,16 @@ class Assistant:
         if route == "conversation":
             answer_text, abstained = dialogue.reply(p.kind or "greeting", lang), False
         elif route == "whatif":
-            scam = self._scam_warning(text, lang, None, p.story)
+            scam = self._scam_warning(p.question, lang, None, p.story)
             answer_text, abstained = self._whatif(p.query, lang), False
         elif route == "out_of_scope":
-            scam = self._scam_warning(text, lang, None, p.story)
+            scam = self._scam_warning(p.question, lang, None, p.story)
             answer_text, abstained = abstain_text(lang, True, scam), True
         else:
             result = p.result or c.search.search(p.query, k=10)
             p.timings.update({k: v for k, v in result.timings.items() if k != "embed_ms"})
             retrieved = tuple((h.entry_id, round(h.score, 4)) for h in result.hits)
-            scam = self._scam_warning(text, lang, result.top, p.story)
+            scam = self._scam_warning(p.question, lang, result.top, p.story)
             decision = c.policy.decide(
                 result, scam=scam is not None, query=p.query, lang=lang,
                 about_scams=c.scam.mentions_scams(p.query),
@@ -375,7 +391,8 @@ class Assistant:
                 products = named or dialogue.reply("lookup_products", lang)
                 p.notes.append(dialogue.reply("lookup", lang, products=products))
             fragment = (
-                not scam and p.kind is None and p.query == p.text and dialogue.is_fragment(text)
+                not scam and p.kind is None and p.query is p.question
+                and dialogue.is_fragment(p.question)
             )
             if fragment:
                 suggested = self._suggestions(result, decision.products, result_query=p.query)
@@ -441,18 +458,18 @@ class Assistant:
 
     def _suggestions(
         self, result: SearchResult, products: frozenset[str], n: int = SUGGESTIONS,
-        result_query: str = "", exclude: Collection[str] = (),
+        result_query: Prepared | None = None, exclude: Collection[str] = (),
     ) -> tuple[str, ...]:
         """Up to ``n`` entries (ids) closest to the message that fit its products, none of
         ``exclude``: their titles are questions the knowledge base answers."""
         c = self.components
-        asked = c.policy.lexicon.actions_in(normalize(result_query)) if result_query else set()
+        asked = c.policy.lexicon.actions_in(result_query.norm) if result_query else set()
         fitting = [h for h in result.hits
                    if not c.entries[h.entry_id].is_scam
                    and c.policy.fits_products(c.entries[h.entry_id], products)]  # fmt: skip
         # entries about what the fragment names ("额度" → the limit entries) come first
         fitting.sort(key=lambda h: -len(c.entries[h.entry_id].actions & asked))
-        menu = [e for e in c.dialogue.menu(result_query) if e in c.entries
+        menu = [e for e in (c.dialogue.menu(result_query) if result_query else ()) if e in c.entries
                 and c.policy.fits_products(c.entries[e], products)]  # fmt: skip
         out: list[str] = []
         for entry_id in [*menu, *(h.entry_id for h in fitting)]:
@@ -476,7 +493,7 @@ class Assistant:
         return DialogueRules.load().reply("clarify_topic", lang)
 
     def _scam_warning(
-        self, text: str, lang: Lang, top: EntryHit | None, story: str | None = None
+        self, text: Prepared, lang: Lang, top: EntryHit | None, story: str | None = None
     ) -> str | None:
         """The warning when ``text`` (or the recent ``story`` it continues) smells of a scam.
 
@@ -502,7 +519,7 @@ class Assistant:
             reviewed=entry.reviewed.isoformat(),
         )
 
-    def _whatif(self, text: str, lang: Lang) -> str:
+    def _whatif(self, text: Prepared, lang: Lang) -> str:
         from assistant.whatif import whatif_reply
 
         return whatif_reply(text, lang).text

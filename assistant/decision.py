@@ -40,8 +40,8 @@ from assistant.calibration import BUNDLED_DIR, BUNDLED_MODEL, Thresholds, load_c
 from assistant.errors import ConfigError
 from knowledge.entry import Entry, Lang
 from knowledge.lexicon import Lexicon
+from retrieval.prepared import Text, prepare
 from retrieval.search import EntryHit, SearchConfig, SearchResult
-from retrieval.text import normalize
 
 ANSWERING_PATH = Path(__file__).resolve().parent / "rules" / "answering.yaml"
 Reason = Literal[
@@ -126,15 +126,15 @@ class DecisionPolicy:
         rules: AnsweringRules,
         entries: Mapping[str, Entry],
         lexicon: Lexicon,
-        credit_question: Callable[[str], bool],
+        credit_question: Callable[[Text], bool],
     ) -> None:
         self.rules = rules
         self.entries = entries
         self.lexicon = lexicon
         self.credit_question = credit_question
 
-    def products_of(self, query: str) -> frozenset[str]:
-        return self.lexicon.products_in(normalize(query))
+    def products_of(self, query: Text) -> frozenset[str]:
+        return self.lexicon.products_in(prepare(query).norm)
 
     def fits_products(self, entry: Entry, products: frozenset[str]) -> bool:
         """An entry may answer a question about ``products`` (empty: any entry may)."""
@@ -148,7 +148,7 @@ class DecisionPolicy:
             threshold = max(threshold, rules.unknown_word_below[lang])
         return threshold
 
-    def product_threshold(self, base: float, query: str) -> float:
+    def product_threshold(self, base: float, query: Text) -> float:
         """The similarity an entry about a product needs: stricter when the question names no
         product and no credit topic ("支付宝怎么交电费" is not a Huabei question)."""
         if not self.credit_question(query):
@@ -156,12 +156,13 @@ class DecisionPolicy:
         return base
 
     def decide(
-        self, result: SearchResult, *, scam: bool, query: str, lang: Lang,
+        self, result: SearchResult, *, scam: bool, query: Text, lang: Lang,
         about_scams: bool = True,
     ) -> Decision:
         """``scam``: the question was flagged; ``about_scams``: it mentions scams at all (if
         neither, scam entries do not answer it: a warning is not an answer to an ordinary
         question)."""
+        query = prepare(query)
         products = self.products_of(query)
         hits = result.hits
         if not scam and not about_scams:
@@ -189,7 +190,7 @@ class DecisionPolicy:
             closest_other = any(h.dense >= needed(h) for h in hits)
             reason: Reason = "no_entry_for_product" if closest_other and products else "weak"
             return Decision((), reason, products)
-        normalized = normalize(query)
+        normalized = query.norm
         top = self._prefer_action(strong, normalized)
         runner = next((h for h in strong if h is not top), None)
         if runner is not None and self._ambiguous(top, runner, normalized):

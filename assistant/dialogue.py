@@ -30,6 +30,7 @@ import yaml
 from assistant.errors import ConfigError
 from knowledge.entry import Lang
 from knowledge.lexicon import load_lexicon
+from retrieval.prepared import Text, prepare
 from retrieval.text import normalize
 
 DIALOGUE_PATH = Path(__file__).resolve().parent / "rules" / "dialogue.yaml"
@@ -131,18 +132,18 @@ class DialogueRules:
             fragment_max_words=int(data.get("fragment_max_words", 1)),
         )
 
-    def kind(self, message: str) -> Kind | None:
+    def kind(self, message: Text) -> Kind | None:
         """What kind of message this is, or None for an ordinary question."""
-        text = normalize(message)
+        text = prepare(message).norm
         for kind in KINDS:
             if any(p.search(text) for p in self.patterns[kind]):
                 return kind
         return None
 
-    def is_fragment(self, message: str) -> bool:
+    def is_fragment(self, message: Text) -> bool:
         """True when, product names and filler aside, the message says (almost) nothing: no
         question word, and nothing but topic words ("额度", "自动扣款", "借呗 网商银行")."""
-        text = re.sub(r"[?？!！。.\s]+$", "", normalize(message).lower())  # "花呗？" asks nothing
+        text = re.sub(r"[?？!！。.\s]+$", "", prepare(message).lower)  # "花呗？" asks nothing
         if _QUESTION.search(text):
             return False
         named = False
@@ -161,9 +162,9 @@ class DialogueRules:
         # "额度", "花呗还款", "我之前借的借呗", "借呗 网商银行": which of its questions is meant?
         return len(parts) <= self.fragment_max_words and chars <= 2
 
-    def menu(self, message: str) -> tuple[str, ...]:
+    def menu(self, message: Text) -> tuple[str, ...]:
         """The entries a fragment's topic offers first ("额度" → the limit questions)."""
-        text = normalize(message).lower()
+        text = prepare(message).lower
         lexicon = load_lexicon()
         out: list[str] = []
         def specificity(action: str) -> int:  # "临时额度" before "额度"
@@ -226,10 +227,10 @@ class DialogueRules:
         pieces.append(part[start:].strip())
         return [p for p in pieces if p]
 
-    def leans_back(self, part: str) -> bool:
+    def leans_back(self, part: Text) -> bool:
         """A later part that relates what it names to what the part before named ("跟花呗借呗的
         额度有啥关系" after a 芝麻分 question) and so needs that part's products too."""
-        text = normalize(part).lower()
+        text = prepare(part).lower
         return any(p.search(text) for p in self.leans_back_patterns)
 
     @staticmethod

@@ -17,7 +17,8 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 
 from knowledge.lexicon import load_lexicon
-from retrieval.text import detect_language, normalize
+from retrieval.prepared import Text, prepare
+from retrieval.text import Lang, detect_language, normalize
 
 _FILLER_ZH = r"(?:嗯|哦|好的|好吧|行|ok|那个)?[,，\s]*"
 _FILLER_EN = r"(?:ok(?:ay)?|so|hmm|right|alright|well)?[,\s]*"
@@ -67,30 +68,33 @@ def _last_user_message(history: Sequence[Mapping[str, str]]) -> str | None:
     return users[-1] if users else None
 
 
-def _refers_back(text: str, max_zh: int, max_en: int) -> bool:
-    if detect_language(text) == "zh":
+def _refers_back(text: str, lang: Lang, max_zh: int, max_en: int) -> bool:
+    if lang == "zh":
         return len(text) <= max_zh and any(p.search(text) for p in _FOLLOWUP_ZH)
     return len(text.split()) <= max_en and any(p.search(text) for p in _FOLLOWUP_EN)
 
 
-def is_followup(question: str) -> bool:
+def is_followup(question: Text) -> bool:
     """A short question that leans on the previous one ("那花呗呢?", "and Huabei?")."""
-    return _refers_back(normalize(question), MAX_FOLLOWUP_CHARS_ZH, MAX_FOLLOWUP_WORDS_EN)
+    q = prepare(question)
+    return _refers_back(q.norm, q.lang, MAX_FOLLOWUP_CHARS_ZH, MAX_FOLLOWUP_WORDS_EN)
 
 
-def resolve_followup(question: str, history: Sequence[Mapping[str, str]] | None) -> str:
-    """The question to retrieve with: ``question`` itself unless it is a follow-up."""
+def resolve_followup(question: Text, history: Sequence[Mapping[str, str]] | None) -> Text:
+    """The question to retrieve with: ``question`` itself (the same object) unless it is a
+    follow-up."""
     if not history:
         return question
     previous = _last_user_message(history)
     if previous is None:
         return question
+    q = prepare(question)
     prev = normalize(previous)
-    now = normalize(question)
+    now = q.norm
     new_products = products_in(now)
     old_products = products_in(prev)
-    if not is_followup(question):
-        longer = _refers_back(now, MAX_CONTEXTUAL_CHARS_ZH, MAX_CONTEXTUAL_WORDS_EN)
+    if not is_followup(q):
+        longer = _refers_back(now, q.lang, MAX_CONTEXTUAL_CHARS_ZH, MAX_CONTEXTUAL_WORDS_EN)
         if longer and old_products and not new_products:
             return f"{_names(old_products, now)} {now}"
         return question
@@ -152,19 +156,19 @@ _CONTINUES_EN = re.compile(
 MAX_STANDALONE_CHARS = 6
 
 
-def continues_story(question: str) -> bool:
+def continues_story(question: Text) -> bool:
     """True when ``question`` reads as the next part of an earlier message, not a new question.
 
     >>> continues_story("现在要我把验证码报给他，要给吗"), continues_story("借呗能提前还吗")
     (True, False)
     """
-    text = question.strip()
+    text = str(question).strip()
     if len(text) <= MAX_STANDALONE_CHARS:
         return True
     return bool(_CONTINUES_ZH.search(text) or _CONTINUES_EN.search(text))
 
 
-def recent_story(question: str, history: Sequence[Mapping[str, str]] | None) -> str | None:
+def recent_story(question: Text, history: Sequence[Mapping[str, str]] | None) -> str | None:
     """The user's last few messages joined, when ``question`` continues a conversation.
 
     Scam stories are often told over several messages ("有人给我打电话说是支付宝客服" … "现在要我
@@ -176,5 +180,6 @@ def recent_story(question: str, history: Sequence[Mapping[str, str]] | None) -> 
     ]
     if not earlier or not continues_story(question):
         return None
-    sep = "。" if detect_language(question) == "zh" else ". "
-    return sep.join([*earlier, question.strip()])
+    q = prepare(question)
+    sep = "。" if q.lang == "zh" else ". "
+    return sep.join([*earlier, q.text.strip()])

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from assistant.answer import Route
 from assistant.patterns import load_pattern_groups
-from retrieval.text import normalize
+from retrieval.prepared import Text, prepare
 
 _DIGITS = re.compile(r"\d{2,}")
 SCOPE_RULES_PATH = Path(__file__).resolve().parent / "rules" / "scope.yaml"
@@ -38,25 +38,26 @@ class Router:
     def names_product(self, text: str) -> bool:
         return any(p.search(text) for p in self.products)
 
-    def in_domain(self, question: str) -> bool:
+    def in_domain(self, question: Text) -> bool:
         """True when the question names one of our products, the apps they live in, or a
         consumer-credit topic (an Alipay question we cannot answer is "I don't know", not
         "out of scope")."""
-        text = normalize(question)
-        return self.credit_question(text) or any(p.search(text) for p in self.platforms)
+        q = prepare(question)
+        return self.credit_question(q) or any(p.search(q.norm) for p in self.platforms)
 
-    def credit_question(self, question: str) -> bool:
+    def credit_question(self, question: Text) -> bool:
         """True when the question names one of our products or a consumer-credit topic (naming
         only Alipay or Taobao is not enough: the answer needs the stricter evidence)."""
-        text = normalize(question)
+        text = prepare(question).norm
         return self.names_product(text) or any(p.search(text) for p in self.topics)
 
-    def route(self, question: str) -> Route:
+    def route(self, question: Text) -> Route:
         from assistant.whatif import looks_like_whatif
 
-        text = normalize(question)
+        q = prepare(question)
+        text = q.norm
         lookup = any(p.search(text) for p in self.account_lookup) and not _DIGITS.search(text)
-        if not lookup and looks_like_whatif(question):
+        if not lookup and looks_like_whatif(q):
             return "whatif"
         named = self.names_product(text) or any(p.search(text) for p in self.platforms)
         if not named and any(p.search(text) for p in self.out_of_scope):

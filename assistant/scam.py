@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from assistant.patterns import Families, load_pattern_groups
-from retrieval.text import normalize
+from retrieval.prepared import Text, prepare
 
 SCAM_RULES_PATH = Path(__file__).resolve().parent / "rules" / "scam.yaml"
 
@@ -72,12 +72,12 @@ class ScamDetector:
         """The scam families of the rules file, in file order."""
         return tuple(dict.fromkeys(name for name, _ in self.strong))
 
-    def matched(self, question: str, scam_evidence: bool = False) -> ScamMatch | None:
+    def matched(self, question: Text, scam_evidence: bool = False) -> ScamMatch | None:
         """Why ``question`` is flagged (the family and the rule that fired), or None.
 
         ``scam_evidence``: the best retrieved entry is a scam entry, with a confident score.
         """
-        text = normalize(question)
+        text = prepare(question).norm
         for family, pattern in self.strong:
             if pattern.search(text):
                 return ScamMatch(family, "strong", pattern.pattern)
@@ -94,7 +94,7 @@ class ScamDetector:
                 return ScamMatch(None, "evidence + victim", victim.pattern)
         return None
 
-    def mentions_scams(self, question: str) -> bool:
+    def mentions_scams(self, question: Text) -> bool:
         """True when the question is about scams at all (so a scam entry may answer it).
 
         >>> ScamDetector.load().mentions_scams("闲鱼的钱要等确认收货才到账吗")
@@ -102,8 +102,8 @@ class ScamDetector:
         >>> ScamDetector.load().mentions_scams("安全账户是骗局吗")
         True
         """
-        text = normalize(question)
+        text = prepare(question).norm
         return any(p.search(text) for p in self.about_scams)
 
-    def check(self, question: str, scam_evidence: bool = False) -> bool:
+    def check(self, question: Text, scam_evidence: bool = False) -> bool:
         return self.matched(question, scam_evidence) is not None

@@ -18,7 +18,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from knowledge.entry import Entry
 from knowledge.lexicon import LEXICON_PATH, load_lexicon
@@ -120,15 +120,30 @@ def _jieba() -> Any:
     return _JIEBA
 
 
+class Tokenized(Protocol):
+    """A query already normalised and tokenised (``retrieval.prepared.Prepared``)."""
+
+    @property
+    def tokens(self) -> tuple[str, ...]: ...
+
+    @property
+    def key(self) -> str: ...
+
+
 def tokenize(text: str) -> list[str]:
     """Lower-cased jieba tokens without punctuation and stopwords (text is normalised first)."""
-    return list(_tokens(text))
+    return list(tokens_of_normal(normalize(text).lower()))
 
 
 @lru_cache(maxsize=8192)
-def _tokens(text: str) -> tuple[str, ...]:
-    words = _jieba().lcut(normalize(text).lower())
+def tokens_of_normal(lower: str) -> tuple[str, ...]:
+    """:func:`tokenize` of a text already normalised and lower-cased."""
+    words = _jieba().lcut(lower)
     return tuple(w for w in words if _WORD.fullmatch(w) and w not in STOPWORDS)
+
+
+def _tokens_of(query: str | Tokenized) -> Sequence[str]:
+    return tokenize(query) if isinstance(query, str) else query.tokens
 
 
 def warm_up() -> None:
@@ -138,7 +153,12 @@ def warm_up() -> None:
 
 def question_key(text: str) -> str:
     """The form in which listed questions are compared exactly: normalised, no punctuation."""
-    return _PUNCT.sub("", normalize(text).lower())
+    return key_of_normal(normalize(text).lower())
+
+
+def key_of_normal(lower: str) -> str:
+    """:func:`question_key` of a text already normalised and lower-cased."""
+    return _PUNCT.sub("", lower)
 
 
 _SUFFIXES = ("ies", "ing", "ed", "es", "ly", "s")
@@ -205,10 +225,10 @@ class Vocabulary:
     def __init__(self, tokens: Mapping[str, Sequence[str]]) -> None:
         self._words = {stem(t) for words in tokens.values() for t in words}
 
-    def unknown(self, query: str) -> list[str]:
+    def unknown(self, query: str | Tokenized) -> list[str]:
         return [
             t
-            for t in tokenize(query)
+            for t in _tokens_of(query)
             if stem(t) not in self._words and not t.isdigit() and len(t) > 1
         ]
 
@@ -222,8 +242,8 @@ class QuestionIndex:
             for q in (e.title_zh, e.title_en, *e.questions_zh, *e.questions_en):
                 self._map.setdefault(question_key(q), e.id)
 
-    def lookup(self, query: str) -> str | None:
-        key = question_key(query)
+    def lookup(self, query: str | Tokenized) -> str | None:
+        key = question_key(query) if isinstance(query, str) else query.key
         return self._map.get(key) if key else None
 
 
@@ -238,9 +258,9 @@ class BM25Index:
         self._bm25 = bm25s.BM25()
         self._bm25.index([list(tokens[i]) for i in self.ids], show_progress=False)
 
-    def scores(self, query: str) -> dict[str, float]:
+    def scores(self, query: str | Tokenized) -> dict[str, float]:
         """entry id -> BM25 score scaled to [0, 1] by the best score (empty if nothing matches)."""
-        tokens = tokenize(query)
+        tokens = list(_tokens_of(query))
         if not tokens or not self.ids:
             return {}
         raw = self._bm25.get_scores(tokens)

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from knowledge.entry import Entry
 from retrieval.lexical import BM25Index, QuestionIndex, Vocabulary, tokenize_entries
+from retrieval.prepared import Text, prepare
 from retrieval.store import ChunkHit, ChunkStore
-from retrieval.text import normalize
 
 
 @dataclass(frozen=True)
@@ -66,18 +66,21 @@ class KnowledgeSearch:
         self.bm25 = BM25Index(tokens) if self.config.lexical_weight > 0 else None
         self.vocabulary = Vocabulary(tokens)
 
-    def embed(self, query: str) -> list[float]:
-        return self.store.embedder.embed_query(normalize(query))
+    def embed(self, query: Text) -> list[float]:
+        return self.store.embedder.embed_query(prepare(query).norm)
 
-    def embed_many(self, queries: Sequence[str]) -> list[list[float]]:
+    def embed_many(self, queries: Sequence[Text]) -> list[list[float]]:
         """Query vectors in one batch when the embedder supports it (one by one otherwise)."""
-        texts = [normalize(q) for q in queries]
+        texts = [prepare(q).norm for q in queries]
         batch = getattr(self.store.embedder, "embed_queries", None)
         if batch is not None and len(texts) > 1:
             return list(batch(texts))
         return [self.store.embedder.embed_query(t) for t in texts]
 
-    def search(self, query: str, k: int = 5, vector: Sequence[float] | None = None) -> SearchResult:
+    def search(
+        self, query: Text, k: int = 5, vector: Sequence[float] | None = None
+    ) -> SearchResult:
+        query = prepare(query)
         t0 = time.perf_counter()
         if vector is None:
             vector = self.embed(query)
@@ -87,7 +90,7 @@ class KnowledgeSearch:
         return result
 
     def search_many(
-        self, queries: Sequence[str], vectors: Sequence[Sequence[float]], k: int = 5
+        self, queries: Sequence[Text], vectors: Sequence[Sequence[float]], k: int = 5
     ) -> list[SearchResult]:
         """Search many embedded queries with one store call (``vectors[i]`` is ``queries[i]``'s)."""
         if len(queries) != len(vectors):
@@ -96,7 +99,8 @@ class KnowledgeSearch:
         chunk_hits = self.store.query_many(vectors, self.config.n_chunks)
         store_ms = (time.perf_counter() - t0) * 1000 / max(1, len(queries))
         results = []
-        for query, hits in zip(queries, chunk_hits, strict=True):
+        for text, hits in zip(queries, chunk_hits, strict=True):
+            query = prepare(text)
             t1 = time.perf_counter()
             ranked = self.rank(query, hits)[:k]
             unknown = self.vocabulary.unknown(query)
@@ -106,7 +110,8 @@ class KnowledgeSearch:
             )
         return results
 
-    def rank(self, query: str, chunk_hits: Sequence[ChunkHit]) -> list[EntryHit]:
+    def rank(self, query: Text, chunk_hits: Sequence[ChunkHit]) -> list[EntryHit]:
+        query = prepare(query)
         dense: dict[str, float] = {}
         for hit in chunk_hits:
             if hit.entry_id in self.entries and hit.similarity > dense.get(hit.entry_id, -1.0):

@@ -213,7 +213,7 @@ def test_a_later_part_borrows_the_same_words_in_every_process(bot) -> None:  # t
     order set by the process's hash seed) lists first — the HTTP server once answered otherwise."""
     subject = "我开了个小店，顾客用收钱码付花呗我这边要扣手续费吗？"
     query = bot._part_query("钱多久能到我账上", [subject])
-    assert query == "花呗 顾客 收钱码 钱多久能到我账上"
+    assert query.text == "花呗 顾客 收钱码 钱多久能到我账上"
 
 
 def test_questions_left_unanswered_are_listed_without_markup(bot) -> None:  # type: ignore[no-untyped-def]
@@ -238,3 +238,28 @@ def test_a_near_tie_about_different_things_asks_which_with_both_answers(bot) -> 
     assert "来源" in ans.text
     chosen = bot.ask(ans.suggestions[0])  # a chip: the full answer, no question back
     assert not chosen.clarifying and chosen.citations[0].doc_id == cited[0]
+
+
+def test_a_question_is_prepared_once(bot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Routing, the follow-up check, search, the decision, the scam check and the suggestions all
+    read one prepared object: the message is normalised once and slot-parsed once, and a
+    follow-up adds one more text (the query it resolved to), not one per step."""
+    import assistant.whatif.slots as slots
+    import retrieval.prepared as prepared
+
+    normalised: list[str] = []
+    parsed: list[str] = []
+    real_normalize, real_parse = prepared.normalize, slots._parse
+    monkeypatch.setattr(prepared, "normalize",
+                        lambda t: normalised.append(t) or real_normalize(t))
+    monkeypatch.setattr(slots, "_parse", lambda t: parsed.append(t) or real_parse(t))
+    bot.ask("借呗能提前还吗")
+    assert normalised == ["借呗能提前还吗"] and len(parsed) == 1
+    normalised.clear()
+    parsed.clear()
+    history = [{"role": "user", "content": "花呗逾期有什么后果"},
+               {"role": "assistant", "content": "…"}]
+    ans = bot.ask("那借呗呢", history)
+    assert ans.citations and "jiebei" in ans.citations[0].doc_id
+    assert normalised.count("那借呗呢") == 1 and len(normalised) == len(set(normalised)) <= 4
+    assert len(parsed) <= 2  # the message and the query it resolved to, once each

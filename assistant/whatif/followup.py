@@ -22,7 +22,8 @@ from assistant.followup import user_messages
 from assistant.whatif.profile import FIELD_SPECS
 from assistant.whatif.slot_grammar import normalize as slot_normalize
 from assistant.whatif.slots import Slots, parse_slots
-from retrieval.text import detect_language, normalize
+from retrieval.prepared import Text, prepare
+from retrieval.text import normalize
 
 MAX_FOLLOWUP_CHARS = 40
 _FOLLOWUP = re.compile(
@@ -41,9 +42,11 @@ def _fields(slots: Slots) -> list[str]:
     return list(dict.fromkeys([*slots.changes, *slots.values]))
 
 
-def _merge(base: str, follow: str) -> str | None:
-    """``base`` (a what-if question) plus the change ``follow`` brings; None if it brings none."""
-    zh = detect_language(follow) == "zh"
+def _merge(base: str, question: Text) -> str | None:
+    """``base`` (a what-if question) plus the change ``question`` brings; None if it brings
+    none."""
+    follow = str(question)
+    zh = prepare(question).lang == "zh"
     sep = "。" if zh else ". "
     before = parse_slots(base)
     combined = f"{base}{sep}{follow}"
@@ -52,7 +55,7 @@ def _merge(base: str, follow: str) -> str | None:
         return combined  # the follow-up names its own change or fact ("那要是逾期两次呢")
     fields = _fields(before)
     numbers = _NUMBER.findall(slot_normalize(follow))
-    if len(fields) != 1 or len(numbers) != 1 or _fields(parse_slots(follow)):
+    if len(fields) != 1 or len(numbers) != 1 or _fields(parse_slots(question)):
         return None
     spec = FIELD_SPECS[fields[0]]
     number = numbers[0]
@@ -78,7 +81,7 @@ def _resolve(users: list[str], is_whatif: Callable[[str], bool]) -> str | None:
 
 
 def resolve_whatif_followup(
-    question: str,
+    question: Text,
     history: Sequence[Mapping[str, str]] | None,
     is_whatif: Callable[[str], bool],
 ) -> str | None:
@@ -86,7 +89,7 @@ def resolve_whatif_followup(
 
     ``is_whatif`` says whether a message is a what-if question on its own (the router's verdict).
     """
-    if not history or not _is_followup_form(normalize(question)):
+    if not history or not _is_followup_form(prepare(question).norm):
         return None
     users = user_messages(history)[-6:]  # a what-if conversation longer than this starts over
     base = _resolve(users, is_whatif)

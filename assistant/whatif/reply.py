@@ -28,6 +28,7 @@ from assistant.whatif.scorer import (
 )
 from assistant.whatif.slots import Relative, Slots, parse_slots
 from knowledge.lang import detect_language
+from retrieval.prepared import Text
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ class WhatIfReply:
     assumed: tuple[str, ...]
 
 
-def whatif_reply(text: str, lang: str) -> WhatIfReply:
+def whatif_reply(text: Text, lang: str) -> WhatIfReply:
     """The what-if chat answer for ``text`` in ``lang`` ("zh" or "en"); never raises."""
     if lang not in NOTICE:
         lang = detect_language(str(text)[:2000])

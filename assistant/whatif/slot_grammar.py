@@ -109,7 +109,13 @@ def _cn_runs(text: str) -> str:
 
 def normalize(text: str) -> str:
     """Lower-case, half-width, simplified, numerals as digits, units expanded."""
-    t = unicodedata.normalize("NFKC", _canonical(text[:MAX_CHARS])).lower().translate(_TRAD_TABLE)
+    return normalize_canonical(_canonical(text[:MAX_CHARS]))
+
+
+def normalize_canonical(text: str) -> str:
+    """:func:`normalize` of a text already in the retrieval layer's canonical form (a
+    ``Prepared``'s ``norm``): the numbers and units only."""
+    t = unicodedata.normalize("NFKC", text[:MAX_CHARS]).lower().translate(_TRAD_TABLE)
     t = re.sub(r"[\u200b-\u200f\ufeff]", "", t)
     t = t.replace("百分之", "%pct%")
     for pattern, repl in _PHRASES:

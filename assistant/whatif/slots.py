@@ -45,7 +45,9 @@ from assistant.whatif.slot_grammar import (
     Kind,
     cn_to_int,
     normalize,
+    normalize_canonical,
 )
+from retrieval.prepared import Prepared, Text
 
 __all__ = [
     "MAX_CHARS",
@@ -126,17 +128,20 @@ def _canon(fld: str, value: float) -> int | float:
     return round(value, 4) if FIELD_SPECS[fld].kind is float else int(value)
 
 
-def parse_slots(text: str) -> Slots:
-    """Everything the what-if answer needs from ``text``; never raises."""
+def parse_slots(text: Text) -> Slots:
+    """Everything the what-if answer needs from ``text``; never raises. A ``Prepared`` text is
+    parsed once, however many steps ask (routing, a follow-up, the reply)."""
     try:
-        return _parse(text if isinstance(text, str) else str(text))
+        if isinstance(text, Prepared):
+            return text.view("slots", lambda p: _parse(normalize_canonical(p.norm)))
+        return _parse(normalize(text if isinstance(text, str) else str(text)))
     except Exception:  # the chat must never crash on odd input
         log.exception("slot parsing failed; treating the question as general")
         return Slots({}, {}, FIELDS, (), False)
 
 
-def _parse(text: str) -> Slots:
-    t = normalize(text)
+def _parse(t: str) -> Slots:
+    """The slots of ``t``, a text in the slot grammar's normal form."""
     hyp = HYP.search(t)
     hyp_at = hyp.start() if hyp else len(t) + 1
     values: dict[str, int | float | None] = {}
@@ -256,7 +261,7 @@ def _is_personal(t: str, has_slots: bool, has_missing: bool) -> bool:
     return bool(FIRST_PERSON.search(t) and limit and estimate and not GENERAL.search(t))
 
 
-def looks_like_whatif(text: str) -> bool:
+def looks_like_whatif(text: Text) -> bool:
     """True for a personal what-if or estimate question; False for general ones. Never raises."""
     try:
         return parse_slots(text).is_personal_whatif
