@@ -43,8 +43,10 @@ def json_values(max_leaves: int = 8) -> st.SearchStrategy[Any]:
 def _in_range(name: str) -> st.SearchStrategy[Any]:
     spec = FIELD_SPECS[name]
     top = spec.maximum if spec.maximum is not None else 10**9
-    value = (st.integers(int(spec.minimum), int(top)) if spec.kind is int
-             else st.floats(spec.minimum, top))
+    value: st.SearchStrategy[Any] = (
+        st.booleans() if spec.kind is bool
+        else st.integers(int(spec.minimum), int(top)) if spec.kind is int
+        else st.floats(spec.minimum, top))
     return st.one_of(st.none(), value) if spec.nullable else value
 
 

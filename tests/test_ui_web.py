@@ -189,7 +189,10 @@ def test_whatif_view_gives_ranges_reasons_suggestion_and_chart() -> None:
     assert "What it takes" in suggestion and "¥" in suggestion
     assert isinstance(chart, Figure)
     bars = chart.axes[0].patches
-    assert len(bars) == 3 * 7  # most possible, now and after, for each scored factor
+    from assistant.whatif.engine import load_rules
+
+    # most possible, now and after, for each scored factor (8 with other loans)
+    assert len(bars) == 3 * len(load_rules().factor_fields) == 3 * 8
 
 
 def test_whatif_json_and_its_notice() -> None:

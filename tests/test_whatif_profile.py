@@ -29,7 +29,7 @@ def test_defaults_are_a_valid_typical_profile() -> None:
 def test_issue_example_builds() -> None:
     p = Profile(sesame_score=680, on_time_months=12, overdue_12m=0, utilization=0.3,
                 applications_6m=1, account_age_months=36, monthly_income=None, xianyu_orders_12m=5)
-    assert p.key() == (680, 12, 0, 0.3, 1, 36, None, 5)
+    assert p.key() == (680, 12, 0, 0.3, 1, 36, None, 5, False)
 
 
 def test_profile_is_frozen_and_hashable() -> None:

@@ -45,11 +45,10 @@ class Turn(BaseModel):
 
 def _field(spec: FieldSpec) -> Any:
     kind: Any = spec.kind
-    return (
-        kind | None,
-        Field(None, ge=spec.minimum, le=spec.maximum,
-              description=f"{spec.label_en} ({spec.label_zh}); {spec.describe_range()}"),
-    )  # fmt: skip
+    about = f"{spec.label_en} ({spec.label_zh}); {spec.describe_range()}"
+    if kind is bool:
+        return (bool | None, Field(None, description=about))
+    return (kind | None, Field(None, ge=spec.minimum, le=spec.maximum, description=about))
 
 
 def _fields_model(name: str) -> Any:

@@ -177,7 +177,10 @@ def build_whatif_tab() -> None:
                 inputs: list[gr.components.Component] = []
                 for name in FIELDS:
                     spec = FIELD_SPECS[name]
-                    if spec.maximum is not None:
+                    if spec.kind is bool:
+                        inputs.append(gr.Checkbox(bool(DEFAULTS[name]), label=_label(name),
+                                                  elem_id=f"mb-wi-{name}"))
+                    elif spec.maximum is not None:
                         inputs.append(gr.Slider(
                             spec.minimum, spec.maximum, value=DEFAULTS[name],
                             step=1 if spec.kind is int else 0.01, label=_label(name),

@@ -7,6 +7,7 @@ Invalid values exit with code 2 and a one-line message naming the field and its 
 
 from __future__ import annotations
 
+import inspect
 import json
 from typing import Annotated, Any
 
@@ -14,16 +15,10 @@ import typer
 
 from assistant.whatif.profile import FIELD_SPECS, FIELDS, check_value
 
-_OPTION_FIELDS = {
-    "sesame": "sesame_score",
-    "on_time": "on_time_months",
-    "overdue": "overdue_12m",
-    "utilization": "utilization",
-    "applications": "applications_6m",
-    "account_age": "account_age_months",
-    "income": "monthly_income",
-    "xianyu_orders": "xianyu_orders_12m",
-}
+# one option per registry field (``--sesame``, ``--other-loans``): fields.yaml's ``option``
+_OPTION_FIELDS = {spec.option.name: name for name, spec in FIELD_SPECS.items()}
+_YES = ("yes", "y", "true", "1", "有", "是")
+_NO = ("no", "n", "false", "0", "没有", "无", "否")
 
 
 class _Invalid(Exception):
@@ -37,9 +32,11 @@ def parse_value(name: str, raw: str) -> int | float | None:
     text = raw.strip().lower()
     value: Any
     try:
-        if text in ("none", "null", "unknown", ""):
+        if FIELD_SPECS[name].kind is bool:
+            value = True if text in _YES else False if text in _NO else raw
+        elif text in ("none", "null", "unknown", ""):
             value = None
-        elif name == "utilization" and text.endswith("%"):
+        elif FIELD_SPECS[name].kind is float and text.endswith("%"):
             value = float(text[:-1]) / 100
         elif FIELD_SPECS[name].kind is int:
             value = int(text)
@@ -66,43 +63,57 @@ def _opt(metavar: str, help_text: str) -> Any:
     return typer.Option(metavar=metavar, help=help_text)
 
 
+def _signature() -> inspect.Signature:
+    """The command's options: one per registry field, then the change, target, language and
+    JSON switches."""
+    def option(name: str, annotation: Any, default: Any = None) -> inspect.Parameter:
+        return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default,
+                                 annotation=annotation)
+
+    fields = [option(spec.option.name,
+                     Annotated[str | None, _opt(spec.option.metavar, spec.option.help)])
+              for spec in FIELD_SPECS.values()]
+    return inspect.Signature([
+        *fields,
+        option("change", Annotated[list[str] | None,
+                                   _opt("FIELD=VALUE", "a change; repeatable")]),
+        option("target", Annotated[str | None,
+                                   _opt("BAND", "plan target (default: next band up)")]),
+        option("lang", Annotated[str, _opt("zh|en", "answer language")], "zh"),
+        option("as_json", Annotated[bool, typer.Option("--json", help="print JSON")], False),
+    ])
+
+
+def what_if_command(**given: Any) -> None:
+    """Estimate an (educational) Jiebei-style limit range and compare what-if changes."""
+    from assistant.whatif.simulate import simulate
+
+    change, target = given.pop("change"), given.pop("target")
+    lang, as_json = given.pop("lang"), given.pop("as_json")
+    try:
+        values = {_OPTION_FIELDS[k]: parse_value(_OPTION_FIELDS[k], v)
+                  for k, v in given.items() if v is not None}
+        changes = dict(_parse_change(item) for item in change or [])
+        sim = simulate(values, changes, target)
+    except (_Invalid, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    if as_json:
+        typer.echo(json.dumps(sim.to_dict(lang), ensure_ascii=False, indent=2))
+        return
+    for line in _as_text(sim.before, sim.result, sim.plan, lang):
+        typer.echo(line)
+
+
+what_if_command.__signature__ = _signature()  # type: ignore[attr-defined]
+what_if_command.__annotations__ = {
+    p.name: p.annotation for p in what_if_command.__signature__.parameters.values()  # type: ignore[attr-defined]
+}
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``what-if`` command to ``app``."""
-
-    @app.command("what-if")
-    def what_if_command(
-        sesame: Annotated[str | None, _opt("350-950", "Sesame score")] = None,
-        on_time: Annotated[str | None, _opt("MONTHS", "months of on-time repayment")] = None,
-        overdue: Annotated[str | None, _opt("COUNT", "overdue events in 12 months")] = None,
-        utilization: Annotated[str | None, _opt("SHARE", "limits in use: 0.3 or 30%")] = None,
-        applications: Annotated[str | None, _opt("COUNT", "applications in 6 months")] = None,
-        account_age: Annotated[str | None, _opt("MONTHS", "account age in months")] = None,
-        income: Annotated[str | None, _opt("YUAN", "monthly income, or none")] = None,
-        xianyu_orders: Annotated[str | None, _opt("COUNT", "Xianyu orders in 12 months")] = None,
-        change: Annotated[list[str] | None, _opt("FIELD=VALUE", "a change; repeatable")] = None,
-        target: Annotated[str | None, _opt("BAND", "plan target (default: next band up)")] = None,
-        lang: Annotated[str, _opt("zh|en", "answer language")] = "zh",
-        as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
-    ) -> None:
-        """Estimate an (educational) Jiebei-style limit range and compare what-if changes."""
-        from assistant.whatif.simulate import simulate
-
-        given = {"sesame": sesame, "on_time": on_time, "overdue": overdue,
-                 "utilization": utilization, "applications": applications,
-                 "account_age": account_age, "income": income, "xianyu_orders": xianyu_orders}
-        try:
-            values = {_OPTION_FIELDS[k]: parse_value(_OPTION_FIELDS[k], v)
-                      for k, v in given.items() if v is not None}
-            changes = dict(_parse_change(item) for item in change or [])
-            sim = simulate(values, changes, target)
-        except (_Invalid, ValueError) as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from None
-        if as_json:
-            typer.echo(json.dumps(sim.to_dict(lang), ensure_ascii=False, indent=2))
-            return
-        for line in _as_text(sim.before, sim.result, sim.plan, lang):
-            typer.echo(line)
+    app.command("what-if")(what_if_command)
 
 
 def _as_text(before: Any, result: Any, plan: Any, lang: str) -> list[str]:

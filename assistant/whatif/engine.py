@@ -1,16 +1,8 @@
 """Load the JDM decision graph (``rules/limit.jdm.json``) once, check it and evaluate it.
 
-Two evaluators read the same file and must agree (the tests check thousands of profiles):
-
-* ``evaluate_zen``: zen-engine's own graph evaluation with ``trace`` on; the trace names the
-  matched row of every decision table (about 0.25 ms a call).
-* ``evaluate_compiled``: the same nodes run in topological order by the small runner in
-  ``compiled_rules.py``, which still asks zen's expression engine for every cell, without zen's
-  per-call graph overhead (about 0.1 ms a call).
-
-The compiled runner covers the JDM subset this file uses (input, output, first-hit decision tables,
-expression nodes, all pass-through). If the file grows other node kinds, or the runner disagrees
-with zen on the load-time probes, ``evaluate`` falls back to zen and logs why.
+zen-engine evaluates the graph with ``trace`` on (about 0.3 ms a call); the trace names the matched
+row of every decision table, which is what the reasons and the plans are built from. The tables
+are also read one at a time for planning (``tables.py``).
 
 What the scorer reads from the decision's output (the contract with the JSON file):
 ``low``, ``high``, ``band.name``, ``points_total``, and for each factor table ``points.<field>`` and
@@ -23,24 +15,15 @@ import hashlib
 import json
 import logging
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from assistant.whatif.compiled_rules import (
-    Step,
-    Table,
-    Unsupported,
-    compile_table,
-    get_path,
-    match,
-    plan,
-    run,
-    topological_order,
-)
-from assistant.whatif.profile import DEFAULTS, FIELD_SPECS, FIELDS
+from assistant.whatif.fields import DEFAULTS, FIELD_SPECS, FIELDS, random_values
+from assistant.whatif.tables import Table, compile_table, get_path, match
 from knowledge.errors import RulesError
 
 log = logging.getLogger(__name__)
@@ -99,7 +82,7 @@ def context_of(values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class Rules:
-    """One loaded rules file: its version hash, its bands and two ways to evaluate it."""
+    """One loaded rules file: its version hash, its bands, its tables and its evaluation."""
 
     def __init__(self, path: Path = RULES_PATH) -> None:
         import zen  # imported here so that importing the package stays cheap
@@ -135,15 +118,8 @@ class Rules:
             raise RulesError(f"{self.path}: no decision table outputs 'band.name'")
         self._band_table = band_tables[0]
         self.bands = self._find_bands()
+        self._check_acyclic()
         self.additive = False  # set by _self_check: points_total is the sum of factor points
-        self._steps: list[Step] = []
-        self.compiled = False
-        try:
-            self._steps = plan(zen, [self._nodes[n] for n in self._topological_order()],
-                               self._tables)
-            self.compiled = True
-        except Unsupported as exc:
-            log.warning("%s: compiled runner off, using zen for every call: %s", path, exc)
         self._self_check()
 
     # -- checking the graph ------------------------------------------------------------------
@@ -154,24 +130,21 @@ class Rules:
                 "give every input column a field (e.g. sesame_score)"
             )
 
-    def _topological_order(self) -> list[str]:
-        order = topological_order(list(self._nodes), self.graph.get("edges", []))
-        if len(order) != len(self._nodes):
-            raise RulesError(f"{self.path}: the decision graph has a cycle")
-        return order
+    def _check_acyclic(self) -> None:
+        graph: dict[str, set[str]] = {n: set() for n in self._nodes}
+        for e in self.graph.get("edges", []):
+            if e.get("targetId") in graph and e.get("sourceId") in graph:
+                graph[e["targetId"]].add(e["sourceId"])
+        try:
+            TopologicalSorter(graph).prepare()
+        except CycleError as exc:
+            raise RulesError(
+                f"{self.path}: the decision graph has a cycle ({' -> '.join(exc.args[1])})"
+            ) from None
 
     # -- evaluating --------------------------------------------------------------------------
     def evaluate(self, ctx: Mapping[str, Any]) -> Evaluation:
-        return self.evaluate_compiled(ctx) if self.compiled else self.evaluate_zen(ctx)
-
-    def _zen(self, ctx: Mapping[str, Any], trace: bool) -> dict[str, Any]:
-        try:
-            return dict(self._decision.evaluate(dict(ctx), {"trace": trace}))
-        except Exception as exc:  # zen reports node errors as RuntimeError with a backtrace
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise RulesError(f"{self.path}: evaluating the decision failed: {first}") from None
-
-    def evaluate_zen(self, ctx: Mapping[str, Any]) -> Evaluation:
+        """The decision for one engine input, with the matched row of every factor table."""
         response = self._zen(ctx, trace=True)
         rows: dict[str, tuple[int, str]] = {}
         for node_id, trace in (response.get("trace") or {}).items():
@@ -181,9 +154,12 @@ class Rules:
                 rows[node_id] = (int(data["index"]), str(rule.get("_id", "")))
         return self._evaluation(response["result"], rows)
 
-    def evaluate_compiled(self, ctx: Mapping[str, Any]) -> Evaluation:
-        data, rows = run(self._steps, ctx)
-        return self._evaluation(data, rows)
+    def _zen(self, ctx: Mapping[str, Any], trace: bool) -> dict[str, Any]:
+        try:
+            return dict(self._decision.evaluate(dict(ctx), {"trace": trace}))
+        except Exception as exc:  # zen reports node errors as RuntimeError with a backtrace
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise RulesError(f"{self.path}: evaluating the decision failed: {first}") from None
 
     def _evaluation(
         self, out: Mapping[str, Any], rows: Mapping[str, tuple[int, str]]
@@ -272,14 +248,11 @@ class Rules:
             raise RulesError(f"{self.path}: no decision table outputs points.<profile field>")
 
     def _self_check(self) -> None:
-        """Compare the compiled runner with zen, and learn whether points simply add up."""
+        """Learn whether points simply add up (the planner then adds table points instead of
+        evaluating every candidate)."""
         additive = True
         for ctx in probe_contexts(48):
-            ev = self.evaluate_zen(ctx)
-            if self.compiled and self.evaluate_compiled(ctx) != ev:
-                log.warning("%s: compiled runner disagrees with zen on %s; using zen",
-                            self.path, ctx)
-                self.compiled = False
+            ev = self.evaluate(ctx)
             additive = additive and ev.points == sum(f.points for f in ev.factors) and (
                 self.band_for_points(ev.points) == ev.band
             )
@@ -295,36 +268,18 @@ class Rules:
 
 
 def probe_contexts(n: int, seed: int = 0) -> list[dict[str, Any]]:
-    """Deterministic spread of engine inputs: defaults, both extremes and ``n`` random ones."""
+    """Deterministic spread of engine inputs: defaults, both extremes and ``n`` random ones
+    (``fields.random_values``: each field's probe values)."""
     rnd = random.Random(seed)
     out = [context_of(DEFAULTS)]
     lows = {name: spec.minimum for name, spec in FIELD_SPECS.items()}
     highs = {name: spec.maximum if spec.maximum is not None else 10**6
              for name, spec in FIELD_SPECS.items()}
-    out.append(context_of({k: (int(v) if FIELD_SPECS[k].kind is int else float(v))
-                           for k, v in lows.items()}))
-    out.append(context_of({k: (int(v) if FIELD_SPECS[k].kind is int else float(v))
-                           for k, v in highs.items()}))
+    for extreme in (lows, highs):
+        out.append(context_of({k: FIELD_SPECS[k].kind(v) for k, v in extreme.items()}))
     for _ in range(n):
         out.append(context_of(random_values(rnd)))
     return out
-
-
-def random_values(rnd: random.Random) -> dict[str, Any]:
-    """A random valid profile as a dict (thresholds are hit often on purpose)."""
-    pick: Callable[[list[int]], int] = rnd.choice
-    return {
-        "sesame_score": rnd.randint(350, 950),
-        "on_time_months": pick([0, 1, 5, 6, 11, 12, 24, 35, 36, rnd.randint(0, 600)]),
-        "overdue_12m": pick([0, 0, 1, 2, 3, 5, 6, rnd.randint(0, 365)]),
-        "utilization": round(pick([0, 10, 30, 50, 70, 90, 100, rnd.randint(0, 100)]) / 100
-                             if rnd.random() < 0.6 else rnd.random(), 4),
-        "applications_6m": pick([0, 1, 2, 3, 4, 5, 9, 10, rnd.randint(0, 1000)]),
-        "account_age_months": pick([0, 5, 6, 12, 36, 60, rnd.randint(0, 1200)]),
-        "monthly_income": None if rnd.random() < 0.3 else pick(
-            [0, 2999, 3000, 5000, 8000, 12000, 20000, rnd.randint(0, 60000)]),
-        "xianyu_orders_12m": pick([0, 1, 9, 10, 49, 50, rnd.randint(0, 500)]),
-    }
 
 
 @lru_cache(maxsize=4)

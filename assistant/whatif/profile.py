@@ -1,4 +1,6 @@
-"""The what-if ``Profile``: the eight facts the rules scorer reads, validated, with defaults.
+"""The what-if ``Profile``: the facts the rules scorer reads, validated, with defaults.
+
+Its fields come from the field registry (``fields.py``, ``rules/fields.yaml``).
 
 >>> Profile(sesame_score=680).utilization       # missing fields take DEFAULTS
 0.3
@@ -12,81 +14,30 @@ sesame_score must be an integer between 350 and 950 (got 1000)
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, create_model, field_validator
 
+from assistant.whatif.fields import DEFAULTS, FIELD_SPECS, FIELDS, FieldSpec, Value, format_value
 from knowledge.errors import ProfileError
 
-
-@dataclass(frozen=True)
-class FieldSpec:
-    """What a field holds, its allowed range and how to show it."""
-
-    name: str
-    kind: type  # int or float
-    minimum: float
-    maximum: float | None  # None: no upper bound
-    nullable: bool
-    label_zh: str
-    label_en: str
-
-    def describe_range(self) -> str:
-        noun = "an integer" if self.kind is int else "a number"
-        lo = _plain(self.minimum)
-        if self.maximum is None:
-            rng = f"{noun} >= {lo}"
-        else:
-            rng = f"{noun} between {lo} and {_plain(self.maximum)}"
-        return f"{rng} or None (unknown)" if self.nullable else rng
+__all__ = ["DEFAULTS", "FIELDS", "FIELD_SPECS", "FieldSpec", "Profile", "ProfileError",
+           "check_value", "format_value"]
 
 
-def _plain(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else str(x)
-
-
-FIELD_SPECS: dict[str, FieldSpec] = {
-    s.name: s
-    for s in (
-        FieldSpec("sesame_score", int, 350, 950, False, "芝麻分", "Sesame score"),
-        FieldSpec("on_time_months", int, 0, 600, False, "按时还款记录", "on-time repayment record"),
-        FieldSpec("overdue_12m", int, 0, 365, False, "近12个月逾期次数",
-                  "overdue events in 12 months"),
-        FieldSpec("utilization", float, 0, 1, False, "额度使用率", "credit utilization"),
-        FieldSpec("applications_6m", int, 0, 1000, False, "近6个月借贷申请次数",
-                  "credit applications in 6 months"),
-        FieldSpec("account_age_months", int, 0, 1200, False, "账户使用时长", "account age"),
-        FieldSpec("monthly_income", int, 0, None, True, "月收入", "monthly income"),
-        FieldSpec("xianyu_orders_12m", int, 0, None, False, "近12个月闲鱼订单数",
-                  "Xianyu orders in 12 months"),
-    )
-}
-FIELDS: tuple[str, ...] = tuple(FIELD_SPECS)
-
-# A typical profile, used for every field a question does not mention (and stated in the answer).
-# Sesame 650 sits in the middle of the published 350-950 scale's "good" tiers; one year of on-time
-# repayment, no overdue, 30% utilization, one application, a three-year-old account, income not
-# given (the rules treat unknown income as neutral) and no Xianyu orders.
-DEFAULTS: dict[str, int | float | None] = {
-    "sesame_score": 650,
-    "on_time_months": 12,
-    "overdue_12m": 0,
-    "utilization": 0.3,
-    "applications_6m": 1,
-    "account_age_months": 36,
-    "monthly_income": None,
-    "xianyu_orders_12m": 0,
-}
-
-
-def _check(name: str, value: Any) -> int | float | None:
+def _check(name: str, value: Any) -> Value:
     """Return ``value`` in canonical form or raise ProfileError naming the field and its range."""
     spec = FIELD_SPECS[name]
     bad = ProfileError(f"{name} must be {spec.describe_range()} (got {value!r})", field=name)
     if value is None:
         if spec.nullable:
             return None
+        raise bad
+    if spec.kind is bool:
+        if isinstance(value, bool):
+            return value
+        if type(value) in (int, float) and value in (0, 1):
+            return bool(value)  # the slot parser and JSON clients may send 0 / 1
         raise bad
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise bad
@@ -105,22 +56,14 @@ def _check(name: str, value: Any) -> int | float | None:
     return value
 
 
-class Profile(BaseModel):
+class ProfileBase(BaseModel):
     """A person's credit facts, as far as the educational scorer is concerned.
 
-    Frozen and hashable; build a changed copy with :meth:`with_changes`.
+    Frozen and hashable; build a changed copy with :meth:`with_changes`. The fields are added
+    from the registry (``Profile``).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-    sesame_score: int = 650
-    on_time_months: int = 12
-    overdue_12m: int = 0
-    utilization: float = 0.3
-    applications_6m: int = 1
-    account_age_months: int = 36
-    monthly_income: int | None = None
-    xianyu_orders_12m: int = 0
 
     def __init__(self, **data: Any) -> None:
         unknown = sorted(set(data) - set(FIELDS))
@@ -145,21 +88,32 @@ class Profile(BaseModel):
         """A validated copy with some fields replaced; unknown names raise ProfileError."""
         return Profile(**{**self.as_dict(), **changes})
 
-    def as_dict(self) -> dict[str, int | float | None]:
+    def as_dict(self) -> dict[str, Value]:
         return {name: getattr(self, name) for name in FIELDS}
 
-    def key(self) -> tuple[int | float | None, ...]:
+    def key(self) -> tuple[Value, ...]:
         """The field values in FIELDS order (a cheap cache key)."""
-        return (
-            self.sesame_score,
-            self.on_time_months,
-            self.overdue_12m,
-            self.utilization,
-            self.applications_6m,
-            self.account_age_months,
-            self.monthly_income,
-            self.xianyu_orders_12m,
-        )
+        return tuple(getattr(self, name) for name in FIELDS)
+
+
+def _annotation(spec: FieldSpec) -> Any:
+    kind: Any = spec.kind
+    return kind | None if spec.nullable else kind
+
+
+if TYPE_CHECKING:
+
+    class Profile(ProfileBase):
+        def __getattr__(self, name: str) -> Any: ...
+
+else:
+    Profile = create_model(
+        "Profile",
+        __base__=ProfileBase,
+        __module__=__name__,
+        **{name: (_annotation(spec), spec.default) for name, spec in FIELD_SPECS.items()},
+    )
+    Profile.__doc__ = ProfileBase.__doc__
 
 
 def _first_message(exc: ValidationError) -> str:
@@ -174,28 +128,10 @@ def _first_message(exc: ValidationError) -> str:
     return "; ".join(messages)
 
 
-def check_value(name: str, value: Any) -> int | float | None:
+def check_value(name: str, value: Any) -> Value:
     """Validate one field on its own (used by the CLI and the slot parser)."""
     if name not in FIELD_SPECS:
         raise ProfileError(
             f"unknown profile field {name!r}; valid fields: {', '.join(FIELDS)}", field=name
         )
     return _check(name, value)
-
-
-def format_value(name: str, value: int | float | None, lang: str) -> str:
-    """Human form of a field value: ``format_value("utilization", 0.3, "en") == "30%"``."""
-    zh = lang == "zh"
-    if value is None:
-        return "未提供" if zh else "not given"
-    if name == "utilization":
-        return f"{value * 100:.0f}%"
-    if name in ("on_time_months", "account_age_months"):
-        return f"{int(value)}个月" if zh else f"{int(value)} months"
-    if name in ("overdue_12m", "applications_6m"):
-        return f"{int(value)}次" if zh else f"{int(value)}"
-    if name == "xianyu_orders_12m":
-        return f"{int(value)}单" if zh else f"{int(value)}"
-    if name == "monthly_income":
-        return f"¥{int(value):,}"
-    return str(value)

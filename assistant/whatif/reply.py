@@ -192,6 +192,8 @@ def _ask(lang: str, missing: tuple[str, ...] | list[str], bad: Mapping[str, floa
 
 def _zh_range(name: str) -> str:
     spec = FIELD_SPECS[name]
+    if spec.kind is bool:
+        return "有或没有"
     lo = f"{spec.minimum:g}" if spec.kind is int else f"{spec.minimum * 100:g}%"
     if spec.maximum is None:
         return f"{lo} 以上"

@@ -36,48 +36,15 @@ MAX_REASONS = 4
 # very fine tables; a search that hits it reports the target as out of reach.
 SEARCH_LIMIT = 20_000
 
-# Fields a person can act on, in the order we would suggest them (quickest effect first), with the
-# direction that helps. Sesame score is an *output* of behaviour, account age only grows with time,
-# income is not advice we give, and Xianyu orders are never worth chasing for credit.
-ACTIONABLE: tuple[tuple[str, int], ...] = (
-    ("utilization", -1),
-    ("applications_6m", -1),
-    ("on_time_months", +1),
-    ("overdue_12m", -1),
+# Fields a person can act on, in the order we suggest them (quickest effect first), with the
+# direction that helps: the registry's ``plan`` entries. Sesame score is an *output* of behaviour,
+# account age only grows with time, income is not advice we give, Xianyu orders are never worth
+# chasing for credit, and paying off a mortgage is not a quick step.
+ACTIONABLE: tuple[tuple[str, int], ...] = tuple(
+    (spec.name, spec.direction)
+    for spec in sorted((s for s in FIELD_SPECS.values() if s.plan is not None),
+                       key=lambda s: s.plan.order if s.plan else 0)
 )
-
-_REASON_TEXT: dict[str, tuple[str, str]] = {
-    "sesame_score": ("芝麻分{v}：在本模型里，分数越高估算越高",
-                     "Sesame score {v}: in this model a higher score raises the estimate"),
-    "on_time_months": ("按时还款记录{v}：记录越长估算越高",
-                       "{v} of on-time repayment: a longer record raises the estimate"),
-    "overdue_12m": ("近12个月逾期{v}：逾期是最拉低估算的因素之一",
-                    "{v} overdue event(s) in the last 12 months: among the heaviest factors"),
-    "utilization": ("额度使用率{v}：已用额度占比越高，估算越低",
-                    "Utilization {v}: the more of your limits in use, the lower the estimate"),
-    "applications_6m": ("近6个月申请借贷{v}：频繁申请常被看作资金紧张",
-                        "{v} credit application(s) in 6 months: frequent applications look risky"),
-    "account_age_months": ("账户使用{v}：时间越长估算越高",
-                           "Account age {v}: a longer history raises the estimate"),
-    "monthly_income": ("月收入{v}：收入越高估算越高",
-                       "Monthly income {v}: a higher income raises the estimate"),
-}
-_INCOME_UNKNOWN = ("没有提供月收入，本模型按中等水平估算",
-                   "Income not given, so the model assumes a middle level")
-
-_STEP_TEXT: dict[str, tuple[str, str]] = {
-    "utilization": ("把额度使用率从{a}降到{b}以内（例如提前还掉一部分花呗或信用卡欠款）",
-                    "bring utilization from {a} down to {b} or less (repay part of Huabei or "
-                    "card balances early)"),
-    "applications_6m": ("暂停申请新的借款和信用卡，等近6个月的申请从{a}降到{b}",
-                        "pause new loan and card applications until the 6-month count falls "
-                        "from {a} to {b}"),
-    "on_time_months": ("继续按时还款，让按时还款记录从{a}增加到{b}",
-                       "keep repaying on time until the on-time record grows from {a} to {b}"),
-    "overdue_12m": ("不再新增逾期，等近12个月的逾期从{a}降到{b}（旧记录满12个月会移出）",
-                    "avoid any new overdue payment until the 12-month count falls from {a} to "
-                    "{b} (old ones age out of the window)"),
-}
 
 
 @dataclass(frozen=True)
@@ -211,12 +178,12 @@ def _reasons(ev: Evaluation, values: Mapping[str, Any]) -> tuple[Reason, ...]:
 
 def _reason(code: str, name: str, value: Any, points_lost: int) -> Reason:
     """A factor's line in both languages ("芝麻分720：在本模型里，分数越高估算越高")."""
-    if name == "monthly_income" and value is None:
-        zh, en = _INCOME_UNKNOWN
+    spec = FIELD_SPECS[name]
+    if value is None and spec.unknown_reason is not None:
+        zh, en = spec.unknown_reason.zh, spec.unknown_reason.en
     else:
-        zh_t, en_t = _REASON_TEXT.get(name, ("{v}", "{v}"))
-        zh = zh_t.format(v=format_value(name, value, "zh"))
-        en = en_t.format(v=format_value(name, value, "en"))
+        zh = spec.reason.zh.format(v=format_value(name, value, "zh"))
+        en = spec.reason.en.format(v=format_value(name, value, "en"))
     return Reason(code, zh, en, points_lost)
 
 
@@ -324,11 +291,11 @@ def what_it_takes(profile: Profile, target_band: str) -> Plan:
     found = _search(profile, _rank(target_band))
     if found is None:
         return Plan(target_band, False, (), None, Explanation(
-            f"只改变自己能直接控制的因素（使用率、申请次数、按时还款、逾期）还到不了「{label_zh}」档；"
+            f"只改变自己能直接控制的因素（{_actionable('zh')}）还到不了「{label_zh}」档；"
             "芝麻分和账户年龄也有影响，但只能随时间和良好记录慢慢变化。",
-            f"Changing only what you control directly (utilization, applications, on-time "
-            f"repayment, overdue) does not reach the {label_en} band; the Sesame score and "
-            "account age matter too, but they only change slowly with time and good records.",
+            f"Changing only what you control directly ({_actionable('en')}) does not reach the "
+            f"{label_en} band; the Sesame score and account age matter too, but they only change "
+            "slowly with time and good records.",
         ))
     changes = dict(found)
     after = estimate_limit(profile.with_changes(**changes))
@@ -342,8 +309,17 @@ def what_it_takes(profile: Profile, target_band: str) -> Plan:
     ), changes)
 
 
+def _actionable(lang: str) -> str:
+    """The fields a plan may change, named in ``lang``."""
+    return ("、" if lang == "zh" else ", ").join(
+        FIELD_SPECS[f].label.text(lang) for f, _ in ACTIONABLE)
+
+
 def _step(f: str, a: Any, b: int | float) -> PlanStep:
-    zh_t, en_t = _STEP_TEXT[f]
+    plan = FIELD_SPECS[f].plan
+    if plan is None:
+        raise WhatIfError(f"{f} is not a field a plan can change", field=f)
+    zh_t, en_t = plan.step.zh, plan.step.en
     return PlanStep(
         f, a, b,
         zh_t.format(a=format_value(f, a, "zh"), b=format_value(f, b, "zh")),

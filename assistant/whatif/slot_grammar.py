@@ -247,9 +247,51 @@ def _r(fld: str, kind: Kind, convert: Convert, *parts: str) -> Rule:
     return (fld, kind, re.compile("".join(parts)), convert)
 
 
+# -- yes/no factors: their words come from the field registry ("房贷", "mortgage"); a factor
+# counts only when the message says the person has it, or has not ("借呗会影响批房贷吗" is about
+# the mortgage application, not a loan being repaid).
+HAS_ZH = (r"(?:有|背着|背了|欠着|还着|在还|正在还|每月还|每个月还|每月要还|还有)\s*"
+          r"(?:一笔|一个|个|笔)?\s*")
+HAS_AFTER_ZH = r"\s*(?:在还|还在还|还没还完|没还完|每月|每个月)"
+HAS_EN = (r"\b(?:i have|i've got|i'm paying|i am paying|i'm repaying|paying|repaying|with|have|"
+          r"has)\s+(?:a |an |my |some |another )?")
+NOT_ZH = r"(?:没有|没|无|不欠)\s*(?:任何)?\s*(?:的)?\s*"
+NOT_EN = (r"\b(?:no|without|don'?t have (?:a |an |any )?|do not have (?:a |an |any )?)\s*"
+          r"(?:other |any )?")
+# paying it off: a change from having it ("如果我把房贷还清了", "if I pay off my car loan")
+CLEARED_ZH = r"(?:还清|还完|结清|提前还完)了?\s*(?:我的|所有的?)?\s*"
+CLEARED_AFTER_ZH = r"\s*(?:已经)?(?:提前)?(?:还清|还完|结清)了?"
+CLEARED_EN = r"\b(?:paid|pay|paying|clear|cleared|clearing)\s+off\s+(?:my |the |all my )?"
+
+
+def _yes_no_rules() -> tuple[Rule, ...]:
+    """The rules of every yes/no field, built from its registry words."""
+    from assistant.whatif.fields import FIELD_SPECS
+
+    rules: list[Rule] = []
+    for spec in FIELD_SPECS.values():
+        if spec.kind is not bool:
+            continue
+        zh = "(?:" + "|".join(re.escape(w) for w in spec.words.zh) + ")" if spec.words.zh else None
+        en = (r"(?:" + "|".join(re.escape(w.lower()) for w in spec.words.en) + r")s?\b"
+              if spec.words.en else None)
+        if zh:
+            rules += [_r(spec.name, "value", _const(0), NOT_ZH, zh),
+                      _r(spec.name, "clear", _const(0), CLEARED_ZH, zh),
+                      _r(spec.name, "clear", _const(0), zh, CLEARED_AFTER_ZH),
+                      _r(spec.name, "value", _const(1), HAS_ZH, zh),
+                      _r(spec.name, "value", _const(1), zh, HAS_AFTER_ZH)]
+        if en:
+            rules += [_r(spec.name, "value", _const(0), NOT_EN, en),
+                      _r(spec.name, "clear", _const(0), CLEARED_EN, en),
+                      _r(spec.name, "value", _const(1), HAS_EN, en)]
+    return tuple(rules)
+
+
 # Tried in order; an earlier match consumes its characters so a later, looser pattern cannot read
-# the same number again.
+# the same number again (the yes/no rules first: "还清房贷" is not paying off Huabei).
 RULES: tuple[Rule, ...] = (
+    *_yes_no_rules(),
     # -- Sesame score
     _r("sesame_score", "from_to", _first, SESAME, GE, r"(?:从|from)?\s*", N, r"\s*分?\s*",
        UP_DOWN_ZH, r"?\s*(?:到|至|成|->|→|\bto\b)\s*", N),

@@ -124,8 +124,9 @@ def _check(fld: str, value: float) -> bool:
     return spec.minimum <= value and (spec.maximum is None or value <= spec.maximum)
 
 
-def _canon(fld: str, value: float) -> int | float:
-    return round(value, 4) if FIELD_SPECS[fld].kind is float else int(value)
+def _canon(fld: str, value: float) -> int | float | bool:
+    kind = FIELD_SPECS[fld].kind
+    return round(value, 4) if kind is float else bool(value) if kind is bool else int(value)
 
 
 def parse_slots(text: Text) -> Slots:
@@ -186,6 +187,9 @@ def _parse(t: str) -> Slots:
             changes[m.field] = Relative("add", value)
         elif m.field not in values:
             values[m.field] = value
+    for name, change in changes.items():  # paying off a loan: the person has one now
+        if FIELD_SPECS[name].kind is bool and name not in values:
+            values[name] = not change
     _overdue_without_count(t, hyp_at, changes, values)
     _direction_clause(t, mentions, values, changes, hyp is not None)
     # "If my score is 680, what's my limit?" states facts, not a change: no direction word, no
