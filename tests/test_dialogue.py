@@ -56,7 +56,7 @@ def test_the_rules_file_is_validated(tmp_path: Path) -> None:
     good = Path("assistant/rules/dialogue.yaml").read_text(encoding="utf-8")
     bad = tmp_path / "dialogue.yaml"
     bad.write_text(good + "\ngreetings: [hi]\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"unknown key.*greetings"):
+    with pytest.raises(ConfigError, match=r"greetings: unknown key \(check its spelling\)"):
         DialogueRules.load(bad)
     bad.write_text(good.replace("handoff:\n", "handoff:\n  - '(unclosed'\n", 1), encoding="utf-8")
     with pytest.raises(ConfigError, match="bad pattern under 'handoff'"):

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from knowledge.errors import ConfigError
 from knowledge.lexicon import LEXICON_PATH, load_lexicon
 
 
@@ -20,8 +21,8 @@ def test_opposites_are_symmetric() -> None:
 
 @pytest.mark.parametrize(
     ("pairs", "message"),
-    [("  - [raise_limit, teleport]\n", "unknown action\\(s\\) teleport"),
-     ("  - [raise_limit]\n", "is not a pair")],
+    [("  - [raise_limit, teleport]\n", "'opposites' names unknown action\\(s\\) teleport"),
+     ("  - [raise_limit]\n", "opposites.0.1: Field required")],
 )  # fmt: skip
 def test_a_bad_opposite_names_the_file_and_the_action(
     tmp_path: Path, pairs: str, message: str
@@ -29,5 +30,16 @@ def test_a_bad_opposite_names_the_file_and_the_action(
     good = LEXICON_PATH.read_text(encoding="utf-8")
     bad = tmp_path / "lexicon.yaml"
     bad.write_text(good.replace("opposites:\n", "opposites:\n" + pairs, 1), encoding="utf-8")
-    with pytest.raises(ValueError, match=f"lexicon.yaml: 'opposites'.*{message}"):
+    with pytest.raises(ConfigError, match=f"lexicon.yaml: .*{message}"):
         load_lexicon(bad)
+
+
+def test_an_unknown_key_or_a_wrong_type_names_the_file_and_the_key(tmp_path: Path) -> None:
+    good = LEXICON_PATH.read_text(encoding="utf-8")
+    typo = tmp_path / "lexicon.yaml"
+    typo.write_text(good.replace("domain_words:", "domain_word:", 1), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"lexicon.yaml: domain_word: unknown key"):
+        load_lexicon(typo)
+    typo.write_text(good + "\nproducts: 3\n", encoding="utf-8")  # the later key wins in YAML
+    with pytest.raises(ConfigError, match=r"lexicon.yaml: products: Input should be a valid dict"):
+        load_lexicon(typo)

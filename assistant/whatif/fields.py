@@ -20,7 +20,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from knowledge.errors import RulesError
+from knowledge.errors import RulesError, validation_problems
 
 FIELDS_PATH = Path(__file__).resolve().parent / "rules" / "fields.yaml"
 Value = int | float | bool | None
@@ -173,10 +173,7 @@ def load_fields(path: Path = FIELDS_PATH) -> dict[str, FieldSpec]:
         try:
             specs[str(name)] = FieldSpec.model_validate({**(row or {}), "name": str(name)})
         except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in err['loc']) or '(entry)'}: {err['msg']}"
-                for err in exc.errors()
-            )
+            problems, _ = validation_problems(exc.errors())
             raise RulesError(f"{path}: field {name}: {problems}", field=str(name)) from None
     options = [s.option.name for s in specs.values()]
     if len(set(options)) != len(options):
