@@ -18,6 +18,7 @@ from assistant.answer import Answer, Citation
 from assistant.composer import sources_block
 from assistant.whatif import NOTICE
 from assistant.whatif.profile import DEFAULTS, FIELDS
+from assistant.whatif.simulate import Simulation, simulate
 from knowledge.entry import Entry, Lang
 from knowledge.loader import load_knowledge
 from tests.conftest import free_port
@@ -65,6 +66,11 @@ class FakeAssistant:
 
     def knowledge_entries(self) -> list[Entry]:
         return sorted([XIANYU, SCAM], key=lambda e: e.id)
+
+    def what_if(self, profile: Mapping[str, Any], changes: Mapping[str, Any] | None = None,
+                target_band: str | None = None) -> Simulation:
+        self.calls.append(("what_if", [dict(profile)]))
+        return simulate(profile, changes, target_band)
 
     def find_entries(self, query: str, k: int = 10) -> list[Citation]:
         q = query.lower()
@@ -178,7 +184,7 @@ def test_ask_markdown_has_sources_and_rejects_empty_questions() -> None:
 
 # -- what-if ---------------------------------------------------------------------------------
 def view(change: tuple[str, Any] = ("", None), **profile: Any) -> tuple[Any, ...]:
-    return whatif_tab.whatif_view({**DEFAULTS, **profile}, [change])
+    return whatif_tab.whatif_view(FakeAssistant(), {**DEFAULTS, **profile}, [change])
 
 
 def test_whatif_view_gives_ranges_reasons_suggestion_and_chart() -> None:
@@ -196,7 +202,9 @@ def test_whatif_view_gives_ranges_reasons_suggestion_and_chart() -> None:
 
 
 def test_whatif_json_and_its_notice() -> None:
-    data = whatif_tab.compute_whatif({"sesame_score": 700}, {"utilization": 0.9})
+    fake = FakeAssistant()
+    data = whatif_tab.compute_whatif(fake, {"sesame_score": 700}, {"utilization": 0.9})
+    assert fake.calls == [("what_if", [{"sesame_score": 700}])]  # through the surface
     assert data["notice"] == NOTICE
     assert data["changed"] == {"utilization": [0.3, 0.9]}
     assert data["after"]["high"] < data["before"]["high"]
@@ -227,11 +235,12 @@ def test_invalid_whatif_value_gives_a_friendly_error(
 
 
 def test_form_inputs_map_to_profile_and_changes() -> None:
-    """The flat Gradio inputs: 8 profile values, "income unknown", then change pairs."""
+    """The flat Gradio inputs: one value per registry field, "income unknown", then change
+    pairs."""
     values = [700 if f == "sesame_score" else DEFAULTS[f] or 0 for f in FIELDS]
     rows = ["overdue_12m", 2] + ["", 0] * (whatif_tab.CHANGE_ROWS - 1)
-    unknown = whatif_tab.whatif_form(*values, True, *rows)
-    known = whatif_tab.whatif_form(*values, False, *rows)
+    unknown = whatif_tab.whatif_form(FakeAssistant(), *values, True, *rows)
+    known = whatif_tab.whatif_form(FakeAssistant(), *values, False, *rows)
     assert unknown[0] == known[0] == ""
     assert "月收入¥0" in known[3]  # 0 is a known (lowest) income, not "unknown"
     assert "没有提供月收入" in unknown[3] or "Income not given" in unknown[3]

@@ -42,7 +42,6 @@ from ui.whatif_tab import (
     build_whatif_tab,
     compute_whatif,
     factor_chart,
-    factor_points,
     friendly_error,
     whatif_form,
     whatif_view,
@@ -52,7 +51,7 @@ __all__ = [  # the other tabs' handlers and the shared helpers are re-exported f
     "BROWSE_COLUMNS", "CHANGE_ROWS", "CONCURRENCY", "CSS", "EXAMPLES", "NOTICE_MD", "NOT_CHANGED",
     "PRIVATE", "SEARCH_COLUMNS", "STREAM_CHUNKS", "STREAM_DELAY_S", "THEME", "AssistantLike",
     "History", "Turn", "ask_markdown", "browse_table", "build_ui", "chat_stream",
-    "compute_whatif", "entry_markdown", "factor_chart", "factor_points", "friendly_error",
+    "compute_whatif", "entry_markdown", "factor_chart", "friendly_error",
     "render_answer", "render_sources", "safe_markdown", "safe_text", "search_knowledge",
     "selected_id", "view_entry", "whatif_form", "whatif_view",
 ]  # fmt: skip
@@ -278,7 +277,7 @@ def build_ui(
                     "Sourced, bilingual answers about consumer credit in China.")
         with gr.Tabs(elem_id="mb-tabs"):
             _chat_tab(assistant)
-            build_whatif_tab()
+            build_whatif_tab(assistant)
             build_knowledge_tab(assistant)
             for build_tab in extra_tabs:
                 build_tab()
@@ -291,7 +290,7 @@ def build_ui(
                         ) -> dict[str, Any]:
             """Educational limit estimate before/after changes, with reasons and the notice."""
             try:
-                return compute_whatif(profile or {}, changes or {})
+                return compute_whatif(assistant, profile or {}, changes or {})
             except ValueError as exc:
                 raise gr.Error(str(exc), print_exception=False) from None
 

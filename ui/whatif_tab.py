@@ -1,9 +1,14 @@
 """The 额度模拟 What-if tab: an educational limit estimate, before and after changing a factor.
 
-Handlers are module-level functions, so tests drive them without a browser; ``compute_whatif`` is
-also the page's ``/what_if`` JSON endpoint. Errors name the field (``friendly_error``), never crash.
+Handlers are module-level functions taking what the page may call (``assistant.surface.Surface``:
+only its ``what_if``), so tests drive them without a browser; ``compute_whatif`` is also the page's
+``/what_if`` JSON endpoint. Errors name the field (``friendly_error``), never crash. The inputs
+come from the field registry (a yes/no factor is a checkbox).
 
->>> now = whatif_view({"sesame_score": 700}, [("overdue_12m", 2)])[1]   # the "now" range
+>>> from assistant.whatif import simulate
+>>> class Scorer:  # the page passes its Assistant; the tab calls only what_if
+...     what_if = staticmethod(simulate)
+>>> now = whatif_view(Scorer(), {"sesame_score": 700}, [("overdue_12m", 2)])[1]  # the "now" range
 >>> "¥11,000 – ¥32,500" in now
 True
 """
@@ -17,8 +22,8 @@ from typing import Any
 import gradio as gr
 from matplotlib.figure import Figure
 
-from assistant.whatif import NOTICE, Profile, simulate
-from assistant.whatif.engine import context_of, load_rules
+from assistant.surface import Surface
+from assistant.whatif import NOTICE
 from assistant.whatif.profile import DEFAULTS, FIELD_SPECS, FIELDS
 from assistant.whatif.scorer import LimitEstimate
 from ui.render import PRIVATE, callout, safe_markdown, safe_text
@@ -38,18 +43,13 @@ def _estimate(est: LimitEstimate) -> dict[str, Any]:
             "band_zh": est.band_label("zh"), "band_en": est.band_label("en")}
 
 
-def factor_points(profile: Profile) -> list[tuple[str, int, int]]:
-    """(field, points it adds or takes away, the most it could add) for each scored factor."""
-    ev = load_rules().evaluate(context_of(profile.as_dict()))
-    return [(f.field, f.points, f.best_points) for f in ev.factors]
-
-
-def compute_whatif(profile: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+def compute_whatif(
+    surface: Surface, profile: Mapping[str, Any], changes: Mapping[str, Any]
+) -> dict[str, Any]:
     """The ``/what_if`` JSON; raises ``ValueError`` (ProfileError, WhatIfError) naming the field."""
-    sim = simulate(profile, changes)
+    sim = surface.what_if(profile, changes)
     w = sim.result
-    after_profile = sim.profile.with_changes(**dict(changes))
-    points_after = {f: p for f, p, _ in factor_points(after_profile)}
+    points_after = {f.field: f.points for f in sim.after.factors}
     plan = sim.plan
     return {
         "profile": sim.profile.as_dict(),
@@ -65,7 +65,7 @@ def compute_whatif(profile: Mapping[str, Any], changes: Mapping[str, Any]) -> di
         "factors": [{"field": f, "label_zh": FIELD_SPECS[f].label_zh,
                      "label_en": FIELD_SPECS[f].label_en, "before": p,
                      "after": points_after[f], "best": best}
-                    for f, p, best in factor_points(sim.profile)],
+                    for f, p, best in ((x.field, x.points, x.best) for x in sim.before.factors)],
         "notice": dict(NOTICE),
         "rules_version": sim.after.rules_version,
     }
@@ -132,12 +132,12 @@ def _range_md(title: str, est: Mapping[str, Any]) -> str:
 
 
 def whatif_view(
-    profile: Mapping[str, Any], changes: Sequence[tuple[str | None, Any]] = ()
+    surface: Surface, profile: Mapping[str, Any], changes: Sequence[tuple[str | None, Any]] = ()
 ) -> tuple[str, str, str, str, str, Figure | None]:
     """The What-if tab: profile values and (field, new value) changes ->
     (error, before, after, reasons, suggestion, chart). Never raises."""
     try:
-        data = compute_whatif(profile, {f: v for f, v in changes if f})
+        data = compute_whatif(surface, profile, {f: v for f, v in changes if f})
     except Exception as exc:  # ProfileError / WhatIfError name the field; nothing crashes
         return friendly_error(exc), "—", "—", "", "", None
     reasons = "\n".join(f"- {safe_markdown(r['zh'])}<br>{safe_markdown(r['en'])}"
@@ -156,7 +156,7 @@ def whatif_view(
     )
 
 
-def whatif_form(*values: Any) -> tuple[str, str, str, str, str, Figure | None]:
+def whatif_form(surface: Surface, *values: Any) -> tuple[str, str, str, str, str, Figure | None]:
     """The tab's inputs, flat: one value per profile field, the "income unknown" checkbox, then
     (field, value) pairs from the change panel."""
     n = len(FIELDS)
@@ -164,11 +164,15 @@ def whatif_form(*values: Any) -> tuple[str, str, str, str, str, Figure | None]:
     if values[n]:
         profile["monthly_income"] = None
     pairs = values[n + 1:]
-    return whatif_view(profile, list(zip(pairs[::2], pairs[1::2], strict=True)))
+    return whatif_view(surface, profile, list(zip(pairs[::2], pairs[1::2], strict=True)))
 
 
-def build_whatif_tab() -> None:
-    """The tab, built inside the page's ``gr.Tabs``."""
+def build_whatif_tab(surface: Surface) -> None:
+    """The tab, built inside the page's ``gr.Tabs``; estimates come from ``surface.what_if``."""
+
+    def form(*values: Any) -> tuple[str, str, str, str, str, Figure | None]:
+        return whatif_form(surface, *values)
+
     with gr.Tab("额度模拟 What-if", id="whatif"):
         gr.Markdown(NOTICE_MD, elem_classes=["mb-notice"], elem_id="mb-notice")
         with gr.Row():
@@ -207,7 +211,7 @@ def build_whatif_tab() -> None:
                                                 label=f"新值 New value {i + 1}",
                                                 elem_id=f"mb-change-value-{i}"))
                 run = gr.Button("估算 Estimate", variant="primary", elem_id="mb-whatif-run")
-                first = whatif_form(*[c.value for c in inputs])
+                first = form(*[c.value for c in inputs])
                 error = gr.Markdown(first[0], elem_id="mb-whatif-error")
                 with gr.Row():
                     before = gr.Markdown(first[1], elem_id="mb-whatif-before")
@@ -224,5 +228,5 @@ def build_whatif_tab() -> None:
                 triggers += [c.submit, c.blur]
             elif isinstance(c, gr.Dropdown | gr.Checkbox):
                 triggers.append(c.change)
-        gr.on(triggers, whatif_form, inputs, [error, before, after, reasons, suggestion, chart],
+        gr.on(triggers, form, inputs, [error, before, after, reasons, suggestion, chart],
               trigger_mode="always_last", **PRIVATE)

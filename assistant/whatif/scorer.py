@@ -59,6 +59,15 @@ class Reason:
 
 
 @dataclass(frozen=True)
+class FactorPoints:
+    """What one scored factor adds (+) or takes away (-), and the most it could add."""
+
+    field: str
+    points: int
+    best: int
+
+
+@dataclass(frozen=True)
 class LimitEstimate:
     """An educational estimate: a yuan range (``low <= high``), its band and why."""
 
@@ -68,6 +77,7 @@ class LimitEstimate:
     points: int
     reasons: tuple[Reason, ...]
     rules_version: str
+    factors: tuple[FactorPoints, ...] = ()  # every scored factor, in the registry's order
 
     @property
     def midpoint(self) -> float:
@@ -163,7 +173,9 @@ def clear_cache() -> None:
 
 
 def _to_estimate(ev: Evaluation, values: Mapping[str, Any], version: str) -> LimitEstimate:
-    return LimitEstimate(ev.low, ev.high, ev.band, ev.points, _reasons(ev, values), version)
+    factors = tuple(FactorPoints(f.field, f.points, f.best_points) for f in ev.factors)
+    return LimitEstimate(ev.low, ev.high, ev.band, ev.points, _reasons(ev, values), version,
+                         factors)
 
 
 def _reasons(ev: Evaluation, values: Mapping[str, Any]) -> tuple[Reason, ...]:
