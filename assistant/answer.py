@@ -37,3 +37,4 @@ class Answer:
     # ``citations`` above are all of them together); empty for a message asking one.
     parts: tuple[Answer, ...] = ()
     question: str = ""  # the question this answer (or part) answers, as masked
+    id: str = ""  # set by the question log (assistant.questionlog.recording): the feedback key

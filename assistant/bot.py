@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import time
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from assistant.whatif.simulate import Simulation
 
 log = logging.getLogger("mingbai")
+RULES_DIR = Path(__file__).resolve().parent  # rules/ and whatif/rules/
 TRIM_NOTE = {
     "zh": "（你的问题超过 {n} 个字符，只读取了前 {n} 个字符。）",
     "en": "(Your question was longer than {n} characters; only the first {n} were read.)",
@@ -111,6 +113,22 @@ class Assistant:
     def ready(self) -> bool:
         """True once the embedding model is loaded (questions before that wait for it)."""
         return bool(getattr(self.components.search.store.embedder, "loaded", True))
+
+    @functools.cached_property
+    def versions(self) -> dict[str, str]:
+        """What an answer was made with, for the question log: ``rules`` (a hash of the rule
+        files) and ``index`` (the collection, which names the model, and a hash of the entries)."""
+        import hashlib
+
+        rules = hashlib.sha256()
+        for path in sorted(RULES_DIR.rglob("*")):
+            if path.is_file() and path.suffix in (".yaml", ".json"):
+                rules.update(path.read_bytes())
+        kb = hashlib.sha256()
+        for entry in self.knowledge_entries():
+            kb.update(f"{entry.id}:{entry.content_hash}".encode())
+        store = getattr(self.components.search.store, "name", "index")
+        return {"rules": rules.hexdigest()[:12], "index": f"{store}:{kb.hexdigest()[:12]}"}
 
     def wait_ready(self) -> None:
         """Block until the embedding model is loaded (raises its error if it cannot load)."""

@@ -40,7 +40,7 @@ def answer_json(answer: Answer) -> dict[str, Any]:
     return data
 
 
-EXTENSION_FIELDS = ("route", "abstained", "clarifying", "scam_warning", "language", "notes",
+EXTENSION_FIELDS = ("id", "route", "abstained", "clarifying", "scam_warning", "language", "notes",
                     "suggestions")  # fmt: skip
 PART_FIELDS = ("question", "text", "route", "abstained", "clarifying", "citations")
 

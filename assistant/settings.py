@@ -56,6 +56,12 @@ class Settings:
     - ``MINGBAI_CHROMA_URL``: optional ``http://HOST:PORT`` of a Chroma server.
     - ``MINGBAI_EMBED_BACKEND``: ``auto`` (default: ONNX Runtime when the model folder has an
       ``onnx/model.onnx``, else torch), ``onnx`` or ``torch`` (sentence-transformers).
+    - ``MINGBAI_DB_URL``: the question log's database (SQLAlchemy URL). Default: a SQLite file,
+      ``$MINGBAI_HOME/questions.db``; a ``postgresql+psycopg://`` URL lets replicas share one.
+    - ``MINGBAI_LOG_QUESTIONS``: ``0`` turns the question log off (default on; questions are
+      masked before anything is stored).
+    - ``MINGBAI_LOG_DAYS``: rows older than this many days are purged (default 90).
+    - ``MINGBAI_ADMIN_TOKEN``: turns the operator page and endpoints on; requests must carry it.
     """
 
     home: Path
@@ -63,6 +69,10 @@ class Settings:
     llm: str | None = None
     chroma_url: str | None = None
     embed_backend: str = "auto"
+    db_url: str | None = None  # None: the SQLite file in the data dir
+    log_questions: bool = True
+    log_days: int = 90
+    admin_token: str | None = field(default=None, repr=False)
     extra: dict[str, str] = field(default_factory=dict, compare=False)
 
     @classmethod
@@ -83,8 +93,18 @@ class Settings:
                 f"MINGBAI_EMBED_BACKEND={backend!r} is not one of {', '.join(EMBED_BACKENDS)}; "
                 "use 'auto' (the default), or unset it."
             )
+        log_flag = (env.get("MINGBAI_LOG_QUESTIONS") or "1").strip().lower()
+        if log_flag not in ("0", "1", "false", "true", "off", "on", "no", "yes"):
+            raise ConfigError(f"MINGBAI_LOG_QUESTIONS={log_flag!r}: use 1 (record) or 0 (off)")
+        days_text = (env.get("MINGBAI_LOG_DAYS") or "90").strip()
+        if not days_text.isdigit() or int(days_text) < 1:
+            raise ConfigError(f"MINGBAI_LOG_DAYS={days_text!r}: use a whole number of days >= 1")
         return cls(
-            home=home, embed_model=model, llm=llm, chroma_url=chroma_url, embed_backend=backend
+            home=home, embed_model=model, llm=llm, chroma_url=chroma_url, embed_backend=backend,
+            db_url=(env.get("MINGBAI_DB_URL") or "").strip() or None,
+            log_questions=log_flag in ("1", "true", "on", "yes"),
+            log_days=int(days_text),
+            admin_token=(env.get("MINGBAI_ADMIN_TOKEN") or "").strip() or None,
         )
 
     @property
@@ -94,6 +114,11 @@ class Settings:
     @property
     def index_dir(self) -> Path:
         return self.home / "index"
+
+    @property
+    def database_url(self) -> str:
+        """The question log's SQLAlchemy URL (``MINGBAI_DB_URL``, else the data dir's SQLite)."""
+        return self.db_url or f"sqlite:///{self.home / 'questions.db'}"
 
     def model_path(self) -> str:
         """Where the embedding model is loaded from: a local folder, or a hub id as given."""

@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -28,6 +29,10 @@ app = typer.Typer(
 )
 models_app = typer.Typer(help="Manage the embedding model.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
+db_app = typer.Typer(help="The question log's database (MINGBAI_DB_URL).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+log_app = typer.Typer(help="The question log.", no_args_is_help=True)
+app.add_typer(log_app, name="log")
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
@@ -46,6 +51,21 @@ def _assistant(build_missing: bool = True) -> Assistant:
         raise fail(str(exc)) from exc
 
 
+def _recorded(face: str, build_missing: bool = True) -> Any:
+    """The assistant, its answers recorded in the question log as coming from ``face``
+    (``MINGBAI_LOG_QUESTIONS=0``: not recorded)."""
+    from assistant.errors import MingbaiError
+    from assistant.questionlog.recording import Recorded
+    from assistant.questionlog.store import open_question_log
+
+    bot = _assistant(build_missing)
+    try:
+        log = open_question_log(get_settings())
+    except MingbaiError as exc:
+        raise fail(str(exc)) from exc
+    return Recorded(bot, log, face)
+
+
 @app.command()
 def ask(
     question: Annotated[str, typer.Argument(help="The question, in Chinese or English.")],
@@ -56,11 +76,14 @@ def ask(
     """Answer one question and exit."""
     from assistant.serialize import answer_json
 
-    bot = _assistant()
+    bot = _recorded("cli")
     try:
         answer = bot.ask(question)
     except ValueError as exc:
         raise fail(str(exc), 2) from exc
+    finally:
+        if bot.log is not None:
+            bot.log.close()  # writes the row before the process ends
     if as_json:
         typer.echo(json.dumps(answer_json(answer), ensure_ascii=False, indent=2))
     else:
@@ -70,7 +93,7 @@ def ask(
 @app.command()
 def chat() -> None:
     """Chat in the terminal (the conversation is used for follow-ups). Ctrl-D or 'exit' quits."""
-    bot = _assistant()
+    bot = _recorded("cli")
     history: list[dict[str, str]] = []
     typer.echo("明白 Mingbai — 问我花呗、借呗、芝麻信用、闲鱼和防骗问题。输入 exit 退出。")
     while True:
@@ -154,7 +177,7 @@ def mcp(
         raise fail(f"--transport must be stdio or http, not {transport!r}", 2)
     from ui.mcp_server import create_mcp
 
-    server = create_mcp(_assistant(build_missing=False))  # stdout stays the protocol's own
+    server = create_mcp(_recorded("mcp", build_missing=False))  # stdout: the protocol's own
     if transport == "stdio":
         server.run("stdio")
     else:
@@ -200,6 +223,91 @@ def models_build(
     except ModelBuildError as exc:
         raise fail(str(exc)) from exc
     typer.echo(f"model ready: {path}")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the question log's tables to the newest schema (Alembic)."""
+    from assistant.errors import MingbaiError
+    from assistant.questionlog.store import make_engine, upgrade
+
+    url = get_settings().database_url
+    try:
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+    except MingbaiError as exc:
+        raise fail(str(exc)) from exc
+    except Exception as exc:  # the database refused: say which, without the password
+        raise fail(f"{url.split('@')[-1]}: {type(exc).__name__}: {exc}".splitlines()[0]) from exc
+    typer.echo(f"question log schema up to date: {url.split('@')[-1]}")
+
+
+def _since(text: str | None, default_days: int) -> datetime:
+    if text is None:
+        return datetime.now(UTC) - timedelta(days=default_days)
+    try:
+        return datetime.fromisoformat(text).replace(tzinfo=UTC)
+    except ValueError:
+        raise fail(f"--since must be a date such as 2026-11-01, not {text!r}", 2) from None
+
+
+@app.command()
+def gaps(
+    since: Annotated[str | None, typer.Option(help="From this date (default: 30 days).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write report.md and draft-N.md here.")] = None,
+    distance: Annotated[float, typer.Option(min=0.01, max=1.0, help="Widest cosine distance "
+                                            "inside a group.")] = 0.09,
+) -> None:
+    """Questions the knowledge base missed (abstained, clarified, down-voted, barely answered),
+    grouped by meaning, largest first, each with a draft entry."""
+    from assistant.questionlog.gaps import candidates, find_gaps, report
+    from assistant.questionlog.store import QuestionLog
+
+    start = _since(since, 30)
+    qlog = QuestionLog(get_settings().database_url)
+    try:
+        rows = candidates(qlog.questions(start), qlog.down_voted(start))
+    finally:
+        qlog.close()
+    found = []
+    if rows:
+        bot = _assistant(build_missing=False)
+        search = bot.components.search
+
+        def nearest(q: str) -> list[tuple[str, float]]:
+            return [(c.doc_id, c.score) for c in bot.find_entries(q, k=3)]
+
+        found = find_gaps(rows, search.embed_many, nearest, distance)
+    text = report(found, start.date().isoformat())
+    if out is None:
+        typer.echo(text)
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.md").write_text(text, encoding="utf-8")
+    for n, gap in enumerate(found, 1):
+        (out / f"draft-{n}.md").write_text(gap.draft(n), encoding="utf-8")
+    typer.echo(f"{len(found)} groups from {len(rows)} questions: {out / 'report.md'}")
+
+
+@log_app.command("export")
+def log_export(
+    out: Annotated[Path, typer.Option(help="The evaluation file to write (JSONL).")],
+    since: Annotated[str | None, typer.Option(help="From this date (default: 90 days).")] = None,
+) -> None:
+    """Write the log as evaluation rows (question + the entry it was answered from, tagged
+    to-review) that `mingbai eval --eval FILE` reads."""
+    from assistant.questionlog.gaps import export_rows
+    from assistant.questionlog.store import QuestionLog
+
+    qlog = QuestionLog(get_settings().database_url)
+    try:
+        rows = export_rows(qlog.questions(_since(since, 90)))
+    finally:
+        qlog.close()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    typer.echo(f"{len(rows)} rows: {out}")
 
 
 def _register_commands() -> None:

@@ -68,6 +68,16 @@ class WhatIfRequest(BaseModel):
     lang: Literal["zh", "en"] = "zh"
 
 
+class FeedbackRequest(BaseModel):
+    """👍/👎 on an answer: ``id`` is the completion's id (``chatcmpl-…``) or the answer's ``id``."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(min_length=1, max_length=60)
+    vote: Literal["up", "down"]
+    reason: Literal["not_answered", "wrong", "unclear", "other"] | None = None
+    comment: str | None = Field(None, max_length=2000)
+
+
 # -- errors ---------------------------------------------------------------------------------
 def error(status: int, message: str, *, param: str | None = None, kind: str = "") -> JSONResponse:
     kind = kind or ("invalid_request_error" if status < 500 else "server_error")
@@ -169,8 +179,25 @@ def create_api(assistant: Surface, app: FastAPI | None = None) -> FastAPI:
     @app.get("/healthz")
     async def healthz() -> JSONResponse:
         ready = bool(assistant.ready)
-        body = {"status": "ok" if ready else "starting", "model_ready": ready, "index_ready": True}
+        body: dict[str, Any] = {"status": "ok" if ready else "starting", "model_ready": ready,
+                                "index_ready": True}
+        log = getattr(assistant, "log", None)
+        if log is not None:  # the question log's writer: rows written and dropped
+            body["question_log"] = {"written": log.written, "dropped": log.dropped}
         return JSONResponse(body, status_code=200 if ready else 503)
+
+    @app.post("/v1/feedback")
+    async def feedback(body: FeedbackRequest) -> JSONResponse:
+        record = getattr(assistant, "feedback", None)
+        if record is None or getattr(assistant, "log", None) is None:
+            return error(404, "feedback is not recorded here (MINGBAI_LOG_QUESTIONS=0)",
+                         param="id")
+        answer_id = body.id.removeprefix("chatcmpl-")
+        try:
+            record(answer_id, 1 if body.vote == "up" else -1, body.reason, body.comment)
+        except ValueError as exc:
+            return error(422, str(exc), param="id")
+        return JSONResponse({"ok": True, "id": body.id})
 
     @app.get("/v1/models")
     async def models() -> dict[str, Any]:
@@ -201,7 +228,7 @@ def create_api(assistant: Surface, app: FastAPI | None = None) -> FastAPI:
         result = await answer(question, history)
         if isinstance(result, JSONResponse):
             return result
-        completion_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
+        completion_id = f"chatcmpl-{result.id or uuid.uuid4().hex}"  # the feedback key
         created = int(time.time())
         if body.stream:
             return StreamingResponse(

@@ -4,25 +4,37 @@ from __future__ import annotations
 
 import gc
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 
 from ui.http_api import AssistantLike, create_api
 
+if TYPE_CHECKING:
+    from assistant.questionlog.store import QuestionLog
+
 log = logging.getLogger("mingbai.serve")
 
 
-def create_app(assistant: Any, *, with_page: bool = True) -> FastAPI:
-    """The API routes first (so ``/v1`` and ``/healthz`` win), then the page mounted at ``/``."""
-    app = create_api(assistant)
+def create_app(
+    assistant: Any, *, with_page: bool = True, log: QuestionLog | None = None
+) -> FastAPI:
+    """The API routes first (so ``/v1`` and ``/healthz`` win), then the page mounted at ``/``.
+    With a question ``log``, the API's and the page's answers are recorded (faces ``api`` and
+    ``page``) and both take feedback."""
+    api_face, page_face = assistant, assistant
+    if log is not None:
+        from assistant.questionlog.recording import Recorded
+
+        api_face, page_face = Recorded(assistant, log, "api"), Recorded(assistant, log, "page")
+    app = create_api(api_face)
     if with_page:
         import gradio as gr
 
         from ui.eval_tab import eval_tab
         from ui.web import CSS, THEME, build_ui
 
-        demo = build_ui(assistant, extra_tabs=[eval_tab(assistant)])
+        demo = build_ui(page_face, extra_tabs=[eval_tab(assistant)])
         app = gr.mount_gradio_app(app, demo, path="/", css=CSS, theme=THEME, footer_links=["api"])
     return app
 
@@ -41,7 +53,15 @@ def freeze_startup_objects() -> None:
 def serve(assistant: AssistantLike, host: str = "127.0.0.1", port: int = 7860) -> None:
     import uvicorn
 
-    app = create_app(assistant)
+    from assistant.questionlog.store import open_question_log
+    from assistant.settings import get_settings
+
+    log = open_question_log(get_settings())
+    app = create_app(assistant, log=log)
     freeze_startup_objects()
     print(f"Mingbai is running: http://{host}:{port}/  (API: http://{host}:{port}/v1)", flush=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=3)
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=3)
+    finally:
+        if log is not None:
+            log.close()  # what is still queued is written before the process ends

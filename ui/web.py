@@ -72,6 +72,26 @@ EXAMPLES: tuple[str, ...] = (
     "What if my Sesame score goes from 650 to 720?",
     "借呗逾期有什么后果?",
 )
+# near the input, one line each (the hand-off facts are those of general-human-customer-service)
+INDEPENDENT_LINE = (
+    "明白是独立的问答助手，不属于蚂蚁集团，看不到你的账户；"
+    "找官方人工客服：支付宝 App 内“我的客服”，或拨打 95188。 "
+    "Mingbai is independent of Ant Group and cannot see your account; "
+    "for a human agent use 我的客服 in the Alipay app or call 95188."
+)
+RECORDING_LINE = (
+    "为改进回答，提问会在去掉证件号、手机号、银行卡号等个人号码后记录，保留 {days} 天，"
+    "不记录回答原文；部署方可用 MINGBAI_LOG_QUESTIONS=0 关闭。 "
+    "Questions are recorded without personal numbers to improve answers, kept {days} days "
+    "(MINGBAI_LOG_DAYS); MINGBAI_LOG_QUESTIONS=0 turns it off."
+)
+# the 👎 reasons (assistant.questionlog.schema.REASONS), shown under the message's flag icon
+FEEDBACK_REASONS = {
+    "没回答我的问题 Not answered": "not_answered",
+    "答错了 Wrong": "wrong",
+    "看不懂 Hard to understand": "unclear",
+    "其他 Other": "other",
+}
 STREAM_CHUNKS = 4
 STREAM_DELAY_S = 0.04  # between streamed chunks, so the page visibly streams
 
@@ -175,8 +195,26 @@ def chat_stream(
         yield _display([*turns, pending]), turns, ""
         time.sleep(delay)
     done = [*turns, {"question": question, "answer": answer.text, "shown": render_answer(answer),
-                     "suggested": "\n".join(answer.suggestions)}]
+                     "suggested": "\n".join(answer.suggestions), "id": answer.id}]
     yield _display(done), done, ""
+
+
+def record_feedback(assistant: AssistantLike, turns: Sequence[Turn] | None, index: Any,
+                    liked: bool | str) -> bool:
+    """A 👍/👎 (or a 👎 reason) on the chat message at ``index``: recorded against that answer's
+    id. False when nothing can be recorded (no log, a message without an id)."""
+    record = getattr(assistant, "feedback", None)
+    position = index[0] if isinstance(index, list | tuple) else index
+    if record is None or not isinstance(position, int) or position % 2 != 1:
+        return False
+    turn = list(turns or [])[position // 2] if position // 2 < len(turns or []) else {}
+    answer_id = turn.get("id")
+    if not answer_id:
+        return False
+    if liked is True:
+        return bool(record(answer_id, 1))
+    reason = FEEDBACK_REASONS.get(liked) if isinstance(liked, str) else None
+    return bool(record(answer_id, -1, reason))
 
 
 def related_questions(turns: Sequence[Turn] | None) -> list[list[str]]:
@@ -212,6 +250,7 @@ CSS = """
 .mb-sources details { margin: .2em 0; }
 .mb-sources summary { cursor: pointer; font-weight: 600; }
 .mb-range { font-size: 1.5em; font-weight: 700; }
+.mb-small { font-size: .85em; color: #5f6368; }
 """
 THEME = gr.themes.Default(
     primary_hue="blue",
@@ -221,10 +260,13 @@ THEME = gr.themes.Default(
 
 
 def _chat_tab(assistant: AssistantLike) -> None:
+    log = getattr(assistant, "log", None)
+    recording = log is not None and getattr(assistant, "feedback", None) is not None
     with gr.Tab("问答 Chat", id="chat"):
         chatbot = gr.Chatbot(
             elem_id="mb-chat", label="明白 Mingbai", height=520, sanitize_html=True,
-            render_markdown=True, allow_tags=False, latex_delimiters=[], feedback_options=None,
+            render_markdown=True, allow_tags=False, latex_delimiters=[],
+            feedback_options=("Like", "Dislike", *FEEDBACK_REASONS) if recording else None,
             buttons=["copy"],
             placeholder="**明白 Mingbai** · 花呗、借呗、芝麻信用、征信、闲鱼防骗；有来源的回答。"
                         "<br>Huabei, Jiebei, Sesame Credit, credit reports, Xianyu scams: "
@@ -236,6 +278,10 @@ def _chat_tab(assistant: AssistantLike) -> None:
                              elem_id="mb-question", scale=8, max_lines=6, autofocus=True)
             send = gr.Button("提问 Ask", variant="primary", elem_id="mb-send", scale=1)
             clear = gr.Button("清空 Clear", elem_id="mb-clear", scale=1)
+        gr.Markdown(INDEPENDENT_LINE, elem_id="mb-independent", elem_classes=["mb-small"])
+        if recording:
+            gr.Markdown(RECORDING_LINE.format(days=getattr(log, "days", 90)),
+                        elem_id="mb-recording", elem_classes=["mb-small"])
         examples = gr.Dataset(components=[box], samples=[[q] for q in EXAMPLES],
                               label="示例问题 Example questions", elem_id="mb-examples")
 
@@ -265,6 +311,11 @@ def _chat_tab(assistant: AssistantLike) -> None:
                   "outputs": [chatbot, turns, related], **PRIVATE}
         clear.click(**forget)
         chatbot.clear(**forget)
+        if recording:
+            def on_like(data: gr.LikeData, state: list[Turn]) -> None:
+                record_feedback(assistant, state, data.index, data.liked)
+
+            chatbot.like(on_like, [turns], None, **PRIVATE)
 
 
 def build_ui(
