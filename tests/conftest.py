@@ -116,6 +116,9 @@ def torch_embedder(model_path: str):  # type: ignore[no-untyped-def]
     return emb
 
 
+ADMIN_TOKEN = "browser-test-operator"  # the `server` fixture's operator token
+
+
 @pytest.fixture(scope="session")
 def session_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("mingbai-home")
@@ -196,7 +199,8 @@ def free_port() -> int:
 def server(bot, model_path: str, session_home: Path) -> Iterator[str]:  # type: ignore[no-untyped-def]
     """`mingbai serve` on the index the `bot` fixture built, on 127.0.0.1; stopped at the end."""
     port = free_port()
-    env = {**os.environ, "MINGBAI_HOME": str(session_home), "MINGBAI_EMBED_MODEL": model_path}
+    env = {**os.environ, "MINGBAI_HOME": str(session_home), "MINGBAI_EMBED_MODEL": model_path,
+           "MINGBAI_ADMIN_TOKEN": ADMIN_TOKEN}
     log_path = session_home / "serve.log"
     with log_path.open("w") as log:
         proc = subprocess.Popen(

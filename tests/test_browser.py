@@ -64,8 +64,46 @@ def _ask(page: Any, question: str) -> Any:
 
 
 def test_all_tabs_are_there(page: Any) -> None:
-    for name in ("问答 Chat", "额度模拟 What-if", "知识库 Knowledge", "评测 Evaluation"):
+    for name in ("问答 Chat", "额度模拟 What-if", "知识库 Knowledge"):
         assert page.get_by_role("tab", name=name).count() == 1, name
+    # the developer evaluation lives on the operator page now (test_operator_page_...)
+    assert page.get_by_role("tab", name="评测 Evaluation").count() == 0
+    assert "95188" in page.locator("#mb-independent").inner_text()
+    assert "MINGBAI_LOG_QUESTIONS=0" in page.locator("#mb-recording").inner_text()
+
+
+def test_a_thumbs_down_reaches_the_question_log(page: Any, session_home: Path) -> None:
+    import sqlite3
+    import time
+
+    _ask(page, "借呗可以提前还款吗")
+    page.get_by_role("button", name="Dislike").last.click()
+    deadline = time.monotonic() + 10
+    votes: list[Any] = []
+    while time.monotonic() < deadline and not votes:
+        con = sqlite3.connect(session_home / "questions.db")
+        votes = con.execute(
+            "select f.vote, q.face from feedback f join questions q on q.id = f.answer_id "
+            "where q.question = '借呗可以提前还款吗'").fetchall()
+        con.close()
+        time.sleep(0.3)
+    assert votes and votes[-1] == (-1, "page")
+
+
+def test_operator_page_needs_its_token_and_holds_the_evaluation(page: Any, server: str) -> None:
+    import httpx
+
+    from tests.conftest import ADMIN_TOKEN
+
+    assert httpx.get(f"{server}/admin", timeout=10).status_code == 401
+    context = page.context.browser.new_context()
+    op = context.new_page()
+    op.goto(f"{server}/admin?token={ADMIN_TOKEN}", wait_until="domcontentloaded")
+    assert "明白 Mingbai · 运营 Operator" in op.content()
+    op.goto(f"{server}/admin/eval/", wait_until="domcontentloaded")
+    op.get_by_role("tab", name="评测 Evaluation").wait_for(timeout=60_000)
+    op.screenshot(path=str(ARTIFACTS / "browser-operator-eval.png"), full_page=True)
+    context.close()
 
 
 def test_chat_answer_shows_its_sources(page: Any) -> None:

@@ -61,8 +61,8 @@ class FakeBot:
         from assistant.privacy import mask_personal_data
 
         return [Answer(f"答：{mask_personal_data(q)}", "knowledge",
-                       [Citation("jiebei-early-repay", "借呗能提前还吗", "能", 0.91)], False,
-                       None, "zh", retrieved=(("jiebei-early-repay", 0.91), ("x", 0.88)),
+                       [Citation("jiebei-early-repayment", "借呗能提前还吗", "能", 0.91)], False,
+                       None, "zh", retrieved=(("jiebei-early-repayment", 0.91), ("x", 0.88)),
                        question=mask_personal_data(q)) for q in questions]
 
     def ask(self, question: str, history: Any = None) -> Answer:
@@ -94,8 +94,8 @@ def test_rows_are_written_in_the_background_and_read_back(log: QuestionLog) -> N
     assert log.flush()
     (row,) = log.questions()
     assert row["id"] == answer.id and row["face"] == "api" and row["route"] == "knowledge"
-    assert row["cited"] == [["jiebei-early-repay", 0.91]]
-    assert row["top_entry"] == "jiebei-early-repay"
+    assert row["cited"] == [["jiebei-early-repayment", 0.91]]
+    assert row["top_entry"] == "jiebei-early-repayment"
     assert row["margin"] == pytest.approx(0.03) and row["rules_version"] == "r123"
     assert row["index_version"] == "coll:kb456" and row["latency_ms"] >= 0
     assert not row["abstained"] and not row["clarifying"] and not row["scam"]

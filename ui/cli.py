@@ -261,24 +261,16 @@ def gaps(
 ) -> None:
     """Questions the knowledge base missed (abstained, clarified, down-voted, barely answered),
     grouped by meaning, largest first, each with a draft entry."""
-    from assistant.questionlog.gaps import candidates, find_gaps, report
+    from assistant.questionlog.gaps import gaps_since, report
     from assistant.questionlog.store import QuestionLog
 
     start = _since(since, 30)
     qlog = QuestionLog(get_settings().database_url)
     try:
-        rows = candidates(qlog.questions(start), qlog.down_voted(start))
+        empty = not qlog.counts()["questions"]
+        found = [] if empty else gaps_since(_assistant(build_missing=False), qlog, start, distance)
     finally:
         qlog.close()
-    found = []
-    if rows:
-        bot = _assistant(build_missing=False)
-        search = bot.components.search
-
-        def nearest(q: str) -> list[tuple[str, float]]:
-            return [(c.doc_id, c.score) for c in bot.find_entries(q, k=3)]
-
-        found = find_gaps(rows, search.embed_many, nearest, distance)
     text = report(found, start.date().isoformat())
     if out is None:
         typer.echo(text)
@@ -287,7 +279,8 @@ def gaps(
     (out / "report.md").write_text(text, encoding="utf-8")
     for n, gap in enumerate(found, 1):
         (out / f"draft-{n}.md").write_text(gap.draft(n), encoding="utf-8")
-    typer.echo(f"{len(found)} groups from {len(rows)} questions: {out / 'report.md'}")
+    typer.echo(f"{len(found)} groups from {sum(g.count for g in found)} questions: "
+               f"{out / 'report.md'}")
 
 
 @log_app.command("export")

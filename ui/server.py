@@ -17,24 +17,29 @@ log = logging.getLogger("mingbai.serve")
 
 
 def create_app(
-    assistant: Any, *, with_page: bool = True, log: QuestionLog | None = None
+    assistant: Any, *, with_page: bool = True, log: QuestionLog | None = None,
+    admin_token: str | None = None,
 ) -> FastAPI:
     """The API routes first (so ``/v1`` and ``/healthz`` win), then the page mounted at ``/``.
     With a question ``log``, the API's and the page's answers are recorded (faces ``api`` and
-    ``page``) and both take feedback."""
+    ``page``) and both take feedback. With an ``admin_token``, the operator page (the log's
+    figures, the gaps, the evaluation tab) is served at ``/admin``, behind the token."""
     api_face, page_face = assistant, assistant
     if log is not None:
         from assistant.questionlog.recording import Recorded
 
         api_face, page_face = Recorded(assistant, log, "api"), Recorded(assistant, log, "page")
     app = create_api(api_face)
+    if admin_token:
+        from ui.operator import add_operator
+
+        add_operator(app, assistant, log, admin_token, with_eval=with_page)
     if with_page:
         import gradio as gr
 
-        from ui.eval_tab import eval_tab
         from ui.web import CSS, THEME, build_ui
 
-        demo = build_ui(page_face, extra_tabs=[eval_tab(assistant)])
+        demo = build_ui(page_face)
         app = gr.mount_gradio_app(app, demo, path="/", css=CSS, theme=THEME, footer_links=["api"])
     return app
 
@@ -56,8 +61,9 @@ def serve(assistant: AssistantLike, host: str = "127.0.0.1", port: int = 7860) -
     from assistant.questionlog.store import open_question_log
     from assistant.settings import get_settings
 
-    log = open_question_log(get_settings())
-    app = create_app(assistant, log=log)
+    settings = get_settings()
+    log = open_question_log(settings)
+    app = create_app(assistant, log=log, admin_token=settings.admin_token)
     freeze_startup_objects()
     print(f"Mingbai is running: http://{host}:{port}/  (API: http://{host}:{port}/v1)", flush=True)
     try:

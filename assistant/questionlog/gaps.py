@@ -169,3 +169,17 @@ _SPACE = re.compile(r"\s+")
 
 def _key(question: str) -> str:
     return _SPACE.sub(" ", question.strip().lower())
+
+
+def gaps_since(assistant: Any, log: Any, since: Any, distance: float = DISTANCE) -> list[Gap]:
+    """The gaps of ``log`` since ``since``, grouped with ``assistant``'s own embedding model and
+    the entries nearest each group (what ``mingbai gaps`` and the operator page show)."""
+    rows = candidates(log.questions(since), log.down_voted(since))
+    if not rows:
+        return []
+    search = assistant.components.search
+
+    def nearest(q: str) -> list[tuple[str, float]]:
+        return [(c.doc_id, c.score) for c in assistant.find_entries(q, k=3)]
+
+    return find_gaps(rows, search.embed_many, nearest, distance)
