@@ -35,13 +35,14 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _start_server() -> tuple[subprocess.Popen[bytes], str, float]:
+def _start_server(env: dict[str, str] | None = None) -> tuple[subprocess.Popen[bytes], str, float]:
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     started = time.perf_counter()
     proc = subprocess.Popen(
         [str(Path(sys.executable).parent / "mingbai"), "serve", "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT, env=os.environ.copy(),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT,
+        env={**os.environ, **(env or {})},
     )
     page_ready = None
     deadline = time.monotonic() + 120
@@ -58,12 +59,17 @@ def _start_server() -> tuple[subprocess.Popen[bytes], str, float]:
     raise SystemExit("mingbai serve did not become healthy in 120 s")
 
 
-def run(clients: int = 20, seconds: float = 60.0, url: str | None = None) -> dict[str, Any]:
+def run(clients: int = 20, seconds: float = 60.0, url: str | None = None,
+        env: dict[str, str] | None = None, ids: list[str] | None = None,
+        kill_after: float | None = None) -> dict[str, Any]:
+    """``env``: extra variables for the server it starts; ``ids``: filled with the completion
+    ids the clients received; ``kill_after``: SIGKILL the server that many seconds into the
+    run (the clients then see errors, which is the point)."""
     questions = [json.loads(line)["question"] for line in FAQ.read_text("utf-8").splitlines()]
     proc = None
     page_ready_s = None
     if url is None:
-        proc, url, page_ready_s = _start_server()
+        proc, url, page_ready_s = _start_server(env)
     if urlparse(url).hostname not in ("127.0.0.1", "localhost", "::1"):
         raise SystemExit("the load test only talks to loopback addresses")
     # One client, one request at a time: the warm single-request latency.
@@ -90,7 +96,11 @@ def run(clients: int = 20, seconds: float = 60.0, url: str | None = None) -> dic
                 t0 = time.perf_counter()
                 try:
                     r = http.post(f"{url}/v1/chat/completions", json=body)
-                    ok = r.status_code == 200 and r.json()["choices"][0]["message"]["content"]
+                    data = r.json()
+                    ok = r.status_code == 200 and data["choices"][0]["message"]["content"]
+                    if ok and ids is not None:
+                        with lock:
+                            ids.append(str(data["id"]).removeprefix("chatcmpl-"))
                 except (httpx.HTTPError, ValueError, KeyError) as exc:
                     ok, r = False, None
                     err = type(exc).__name__
@@ -117,6 +127,14 @@ def run(clients: int = 20, seconds: float = 60.0, url: str | None = None) -> dic
 
     threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
     threads.append(threading.Thread(target=page_probe))
+    if kill_after is not None and proc is not None:
+        server = proc
+
+        def killer() -> None:
+            time.sleep(kill_after)
+            server.kill()  # SIGKILL: no shutdown, no flush
+
+        threads.append(threading.Thread(target=killer))
     t0 = time.perf_counter()
     try:
         for t in threads:

@@ -41,6 +41,7 @@ def _key(answer: Answer | dict[str, Any]) -> dict[str, Any]:
     """What must never change: everything a user or a caller sees, timings aside."""
     data = answer_json(answer) if isinstance(answer, Answer) else dict(answer)
     data.pop("timings", None)
+    data.pop("id", None)  # the question log's key: new for every answer
     data["parts"] = [_key(p) for p in data.get("parts") or []]
     data["citations"] = [
         {k: v for k, v in c.items()} for c in data["citations"]

@@ -13,7 +13,9 @@ def test_page_and_health(server: str) -> None:
     page = httpx.get(f"{server}/", timeout=30)
     assert page.status_code == 200 and "<html" in page.text.lower()
     health = httpx.get(f"{server}/healthz").json()
+    log = health.pop("question_log")  # `mingbai serve` records questions by default
     assert health == {"status": "ok", "model_ready": True, "index_ready": True}
+    assert log["dropped"] == 0 and log["written"] >= 0
 
 
 def test_gradio_client_ask_and_what_if(server: str) -> None:

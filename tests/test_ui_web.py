@@ -131,7 +131,7 @@ def test_chat_streams_chunks_and_ends_with_full_answer() -> None:
     assert box == "" and [m["role"] for m in display] == ["user", "assistant"]
     answer = fake.ask("在闲鱼买东西会开通借呗吗?")
     assert turns == [{"question": "在闲鱼买东西会开通借呗吗?", "answer": answer.text, "shown": full,
-                      "suggested": "\n".join(answer.suggestions)}]
+                      "suggested": "\n".join(answer.suggestions), "id": ""}]  # not recorded
 
 
 def test_the_questions_offered_after_an_answer_are_its_suggestions() -> None:
