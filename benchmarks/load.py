@@ -9,6 +9,7 @@ that the page stays responsive meanwhile, and stops by itself. Talks to nothing 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import socket
@@ -141,6 +142,9 @@ def run(clients: int = 20, seconds: float = 60.0, url: str | None = None,
             t.start()
         for t in threads:
             t.join()
+        health: dict[str, Any] = {}
+        with contextlib.suppress(httpx.HTTPError, ValueError):  # a killed server answers nothing
+            health = httpx.get(f"{url}/healthz", timeout=5).json()
     finally:
         if proc is not None:
             proc.terminate()
@@ -158,6 +162,7 @@ def run(clients: int = 20, seconds: float = 60.0, url: str | None = None,
         "page_p50_ms": round(statistics.median(page_latencies), 1) if page_latencies else None,
         "page_max_ms": round(max(page_latencies), 1) if page_latencies else None,
         "page_ready_after_start_s": round(page_ready_s, 2) if page_ready_s else None,
+        "question_log": health.get("question_log"),  # rows written and dropped, at the end
     }
 
 

@@ -53,7 +53,8 @@ def one(name: str, seconds: float, db_url: str | None, kill_after: float | None 
     out = load.run(20, seconds, env=env, ids=ids, kill_after=kill_after)
     result = {"run": name, "requests": out["requests"], "errors": out["errors"],
               "requests_per_s": out["requests_per_s"], "p50_ms": out["p50_ms"],
-              "p95_ms": out["p95_ms"], "answered": len(ids)}
+              "p95_ms": out["p95_ms"], "answered": len(ids),
+              "writer_at_end": out.get("question_log")}
     if db_url is not None:
         time.sleep(1.0)  # a terminated server flushes on its way out
         present = _present(db_url, ids)

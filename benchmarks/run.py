@@ -257,10 +257,12 @@ def main() -> None:
     from benchmarks.bench_whatif import run as whatif_bench
     from benchmarks.fuzz import run as fuzz_bench
     from benchmarks.load import run as load_bench
+    from benchmarks.load_log import run as load_log_bench
 
     results["whatif"] = whatif_bench()
     results["eval_bench"] = eval_bench(repeats=1)
     results["load"] = load_bench(clients=20, seconds=60)
+    results["load_log"] = load_log_bench(seconds=60)
     results["fuzz"] = fuzz_bench(5000)
 
     print(json.dumps(results, indent=2, ensure_ascii=False))
@@ -283,6 +285,24 @@ EVAL_KEYS = (
     "p50_ms",
     "p95_ms",
 )
+
+
+def _log_rows(log: dict[str, Any]) -> list[str]:
+    """The question log's rows of the table (benchmarks/load_log.py)."""
+    rows = []
+    for run in log.get("runs", []):
+        if "skipped" in run:
+            rows.append(f"| question log, {run['run']} | skipped: {run['skipped']} | |")
+        elif "SIGKILL" in run["run"]:
+            rows.append(f"| question log, {run['run']}: rows lost | {run['rows_missing']} of "
+                        f"{run['answered']} answered ({run['lost_seconds_of_traffic']} s of "
+                        "traffic) | <= 1 s of traffic |")
+        elif "rows_present" in run:
+            rows.append(f"| question log, {run['run']}, 20 clients x 60 s: p95 vs off; rows | "
+                        f"{run['p95_ms']} ms ({run['p95_vs_off']}x), {run['errors']} errors, "
+                        f"{run['rows_present']} of {run['answered']} rows | <= 1.10x, no "
+                        "errors, every row |")
+    return rows
 
 
 def write_doc(r: dict[str, Any]) -> None:
@@ -319,6 +339,7 @@ def write_doc(r: dict[str, Any]) -> None:
             f"{load['errors']} errors | p95 <= 300 ms, no errors |",
             f"| page `/` while the API is under that load | p50 {load['page_p50_ms']} ms, "
             f"max {load['page_max_ms']} ms | responsive |",
+            *_log_rows(r.get("load_log") or {}),
         ]
     ev = r.get("eval_bench") or {}
     if ev:
