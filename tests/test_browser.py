@@ -221,3 +221,26 @@ def test_what_if_range_changes_with_an_input(page: Any) -> None:
         "() => !document.body.innerText.includes('processing |')", timeout=30_000
     )
     page.screenshot(path=str(ARTIFACTS / "browser-whatif.png"), full_page=True)
+
+
+def test_what_if_opens_plainly_at_desktop_and_phone_size(page: Any, server: str) -> None:
+    """No change applied, the income box empty (unknown), utilization in %, units in the
+    labels; at phone width too (the screenshot is an artifact)."""
+    for width, height, name in ((1280, 800, "desktop"), (390, 844, "phone")):
+        context = page.context.browser.new_context(viewport={"width": width, "height": height})
+        tab = context.new_page()
+        tab.goto(server, wait_until="domcontentloaded")
+        tab.get_by_role("tab", name="额度模拟 What-if").click()
+        tab.wait_for_function(
+            "() => document.querySelector('#mb-whatif-after')?.innerText.includes('¥')",
+            timeout=60_000)
+        assert "After (no change)" in tab.locator("#mb-whatif-after").inner_text()
+        for box in ("#mb-change-value-0", "#mb-wi-monthly_income"):  # empty, not "0"
+            assert tab.locator(f"{box} textarea, {box} input").first.input_value() == "", box
+        util = tab.locator("#mb-wi-utilization input[type=number]")
+        assert util.input_value() == "30" and util.get_attribute("max") == "100"
+        labels = tab.locator("#mb-wi-overdue_12m").inner_text()
+        assert "（次）" in labels and tab.locator("#mb-wi-overdue_12m input[type=number]"
+                                                 ).get_attribute("max") == "24"
+        tab.screenshot(path=str(ARTIFACTS / f"browser-whatif-{name}.png"), full_page=True)
+        context.close()

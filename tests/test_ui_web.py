@@ -191,14 +191,38 @@ def test_whatif_view_gives_ranges_reasons_suggestion_and_chart() -> None:
     error, before, after, reasons, suggestion, chart = view(("overdue_12m", 2), sesame_score=700)
     assert error == ""
     assert "¥" in before and "¥" in after and before != after
-    assert "逾期" in reasons and "overdue" in reasons
+    assert "逾期" in reasons and "overdue" in reasons and "What lowers it" in reasons
+    assert "What raises it" in reasons and "芝麻分700" in reasons  # both directions, labelled
     assert "What it takes" in suggestion and "¥" in suggestion
     assert isinstance(chart, Figure)
     bars = chart.axes[0].patches
     from assistant.whatif.engine import load_rules
 
-    # most possible, now and after, for each scored factor (8 with other loans)
-    assert len(bars) == 3 * len(load_rules().factor_fields) == 3 * 8
+    # now and after for each scored factor (8 with other loans), signed against the common case
+    assert len(bars) == 2 * len(load_rules().factor_fields) == 2 * 8
+    widths = {round(b.get_width()) for b in bars}
+    assert min(widths) < 0 < max(widths)  # 2 overdue events take points away: drawn negative
+
+
+def test_the_tab_opens_with_no_change_and_a_blank_unknown_income() -> None:
+    """What a newcomer sees first: the common case, nothing changed, income empty (unknown)."""
+    assert all(DEFAULTS[f] is None or whatif_tab.to_page(f, DEFAULTS[f]) is not None
+               for f in FIELDS)
+    assert whatif_tab.to_page("monthly_income", None) is None
+    assert whatif_tab.to_page("utilization", 0.3) == 30.0  # shown in %
+    assert whatif_tab.to_model("utilization", 45) == 0.45
+    assert whatif_tab.to_model("monthly_income", None) is None  # empty: unknown
+    assert whatif_tab.to_model("xianyu_orders_12m", None) == 0  # empty: the common case
+    values = [whatif_tab.to_page(f, DEFAULTS[f]) for f in FIELDS]
+    rows = ["", None] * whatif_tab.CHANGE_ROWS
+    error, before, after, *_ = whatif_tab.whatif_form(FakeAssistant(), *values, *rows)
+    assert error == "" and "After (no change)" in after
+    assert before.split("**", 2)[2] == after.split("**", 2)[2]  # the same range: nothing applied
+
+
+def test_a_range_only_factor_is_explained_when_it_moves_the_range() -> None:
+    _, before, after, reasons, *_ = view(("xianyu_orders_12m", 50))
+    assert before != after and "闲鱼订单50单" in reasons and "What raises it" in reasons
 
 
 def test_whatif_json_and_its_notice() -> None:
@@ -229,21 +253,27 @@ def test_invalid_whatif_value_gives_a_friendly_error(
     change: tuple[str, Any], profile: dict[str, Any], field: str, label: str
 ) -> None:
     error, before, after, *_, chart = view(change, **profile)
-    assert "mb-error" in error and "Invalid input" in error
-    assert field in plain(error) and label in error
+    assert "mb-error" in error and "Invalid input" in error and "输入有误" in error
+    from assistant.whatif.fields import FIELD_SPECS
+
+    # named by its label in both languages, never by the internal name (sesame_score)
+    assert label in error and f"Invalid input: {FIELD_SPECS[field].label_en}" in plain(error)
+    assert ("_" in field) <= (field not in plain(error))
     assert before == after == "—" and chart is None
 
 
 def test_form_inputs_map_to_profile_and_changes() -> None:
-    """The flat Gradio inputs: one value per registry field, "income unknown", then change
-    pairs."""
-    values = [700 if f == "sesame_score" else DEFAULTS[f] or 0 for f in FIELDS]
-    rows = ["overdue_12m", 2] + ["", 0] * (whatif_tab.CHANGE_ROWS - 1)
-    unknown = whatif_tab.whatif_form(FakeAssistant(), *values, True, *rows)
-    known = whatif_tab.whatif_form(FakeAssistant(), *values, False, *rows)
+    """The flat Gradio inputs, as shown (utilization in %, income blank when unknown): one value
+    per registry field, then change pairs; a pair without a value changes nothing."""
+    def shown(income: Any) -> list[Any]:
+        return [700 if f == "sesame_score" else income if f == "monthly_income"
+                else whatif_tab.to_page(f, DEFAULTS[f]) for f in FIELDS]
+
+    rows = ["overdue_12m", 2, "utilization", None] + ["", None] * (whatif_tab.CHANGE_ROWS - 2)
+    unknown = whatif_tab.whatif_form(FakeAssistant(), *shown(None), *rows)
+    known = whatif_tab.whatif_form(FakeAssistant(), *shown(0), *rows)
     assert unknown[0] == known[0] == ""
     assert "月收入¥0" in known[3]  # 0 is a known (lowest) income, not "unknown"
-    assert "没有提供月收入" in unknown[3] or "Income not given" in unknown[3]
     assert unknown[1:3] == view(("overdue_12m", 2), sesame_score=700)[1:3]
     assert unknown[1] != known[1]  # unknown income counts as middle, 0 as lowest
 
@@ -312,3 +342,13 @@ def test_launched_page_answers_gradio_client() -> None:
             client.predict({"sesame_score": 1000}, None, api_name="/what_if")
     finally:
         demo.close()
+
+
+def test_text_boxes_take_what_people_type() -> None:
+    assert whatif_tab.to_model("monthly_income", " 8,000 ") == 8000
+    assert whatif_tab.to_model("monthly_income", "") is None
+    assert whatif_tab.to_model("utilization", "45%") == 0.45
+    values = [whatif_tab.to_page(f, DEFAULTS[f]) for f in FIELDS]
+    rows = ["overdue_12m", "两次"] + ["", ""] * (whatif_tab.CHANGE_ROWS - 1)
+    error, before, *_ = whatif_tab.whatif_form(FakeAssistant(), *values, *rows)
+    assert "近12个月逾期次数" in error and before == "—"

@@ -22,20 +22,57 @@ from typing import Any
 import gradio as gr
 from matplotlib.figure import Figure
 
+from assistant.errors import ProfileError
 from assistant.surface import Surface
 from assistant.whatif import NOTICE
-from assistant.whatif.profile import DEFAULTS, FIELD_SPECS, FIELDS
-from assistant.whatif.scorer import LimitEstimate
+from assistant.whatif.profile import DEFAULTS, FIELD_SPECS, FIELDS, FieldSpec, Profile
+from assistant.whatif.scorer import LimitEstimate, compared_with_common, estimate_limit
 from ui.render import PRIVATE, callout, safe_markdown, safe_text
 
+NOTHING_MOVES = ("和常见情况相比，没有拉高或拉低估算的因素。 "
+                 "Compared with the common case, nothing raises or lowers it.")
 CHANGE_ROWS = 3
 NOT_CHANGED = ""  # the change panel's "no change" choice
 NOTICE_MD = f"**{NOTICE['zh']}**<br>**{NOTICE['en']}**"
 
 
 def _label(name: str) -> str:
+    """The field's label in both languages, with its unit ("账户使用时长（个月） Account age
+    (months)")."""
     spec = FIELD_SPECS[name]
-    return f"{spec.label_zh} {spec.label_en[:1].upper()}{spec.label_en[1:]}"
+    unit = spec.page.unit
+    zh = f"{spec.label_zh}（{unit.zh}）" if unit else spec.label_zh
+    en = f"{spec.label_en[:1].upper()}{spec.label_en[1:]}" + (f" ({unit.en})" if unit else "")
+    return f"{zh} {en}"
+
+
+def to_model(name: str, shown: Any) -> Any:
+    """A value as the page shows it to the value the scorer takes (percent fields: 30 -> 0.3;
+    an empty box: unknown where that is allowed, else the common case)."""
+    spec = FIELD_SPECS[name]
+    if isinstance(shown, str):  # a text box: "", "8000", "8,000", "30%"
+        text = shown.strip().replace(",", "").replace("，", "").rstrip("%")
+        if not text:
+            shown = None
+        else:
+            try:
+                number = float(text)
+            except ValueError:
+                raise ProfileError(f"{name}: not a number ({shown!r})", field=name) from None
+            shown = int(number) if number.is_integer() else number
+    if shown is None or shown == "":
+        return None if spec.nullable else DEFAULTS[name]
+    if spec.page.percent and isinstance(shown, int | float) and not isinstance(shown, bool):
+        return round(float(shown) / 100, 4)
+    return shown
+
+
+def to_page(name: str, value: Any) -> Any:
+    """The inverse of :func:`to_model`: what the input shows for a profile value."""
+    spec = FIELD_SPECS[name]
+    if value is None:
+        return None
+    return round(float(value) * 100, 2) if spec.page.percent else value
 
 
 def _estimate(est: LimitEstimate) -> dict[str, Any]:
@@ -59,25 +96,67 @@ def compute_whatif(
         "explanation": {"zh": w.explanation.zh, "en": w.explanation.en} if w else None,
         "reasons": [{"code": r.code, "zh": r.text_zh, "en": r.text_en,
                      "points_lost": r.points_lost} for r in sim.after.reasons],
+        "effects": _effects(sim.profile.with_changes(**dict(changes))),
         "suggestion": None if plan.target_band == sim.after.band else {
             "target_band": plan.target_band, "reachable": plan.reachable,
             "zh": plan.explanation.zh, "en": plan.explanation.en},
         "factors": [{"field": f, "label_zh": FIELD_SPECS[f].label_zh,
                      "label_en": FIELD_SPECS[f].label_en, "before": p,
-                     "after": points_after[f], "best": best}
+                     "after": points_after[f], "best": best, "common": _common_points()[f]}
                     for f, p, best in ((x.field, x.points, x.best) for x in sim.before.factors)],
         "notice": dict(NOTICE),
         "rules_version": sim.after.rules_version,
     }
 
 
+def _effects(profile: Profile) -> dict[str, list[dict[str, str]]]:
+    """What lowers and what raises the estimate against the common case (the chat's lists)."""
+    lowers, raises = compared_with_common(profile)
+    return {"lowers": [{"zh": r.text_zh, "en": r.text_en} for r in lowers],
+            "raises": [{"zh": r.text_zh, "en": r.text_en} for r in raises]}
+
+
+@lru_cache(maxsize=1)
+def _common_points() -> dict[str, int]:
+    """Each scored factor's points in the common case (the chart's zero line)."""
+    return {f.field: f.points for f in estimate_limit(Profile()).factors}
+
+
 def friendly_error(exc: Exception) -> str:
-    """``输入有误 Invalid input — 芝麻分 Sesame score: sesame_score must be …``."""
-    msg = str(exc)
-    field = next((f for f in FIELDS if msg.startswith(f)), None) or next(
-        (f for f in FIELDS if f in msg), None)
-    where = f"{_label(field)}: " if field else ""
-    return callout("error", f"**输入有误 Invalid input** — {where}{safe_text(msg)}")
+    """The problem in both languages, naming the field by its label: "输入有误：芝麻分应在
+    350–950 之间。 Invalid input: Sesame score must be an integer between 350 and 950."."""
+    field = getattr(exc, "field", None)
+    if field not in FIELD_SPECS:
+        msg = str(exc)
+        field = next((f for f in FIELDS if msg.startswith(f)), None)
+    if field is None:
+        return callout("error", f"**输入有误 Invalid input** — {safe_text(str(exc))}")
+    spec = FIELD_SPECS[field]
+    return callout("error", f"**输入有误：{spec.label_zh}应为{_zh_range(spec)}。** "
+                            f"Invalid input: {spec.label_en} must be {_en_range(spec)}.")
+
+
+def _zh_range(spec: FieldSpec) -> str:
+    if spec.kind is bool:
+        return "有或没有"
+    scale, unit = (100, "%") if spec.page.percent else (1, spec.page.unit.zh if spec.page.unit
+                                                       else "")
+    noun = "整数" if spec.kind is int else "数"
+    lo = f"{spec.minimum * scale:g}"
+    if spec.maximum is None:
+        return f"不小于 {lo} 的{noun}" + ("，也可以不填" if spec.nullable else "")
+    return f" {lo}–{spec.maximum * scale:g}{unit if unit == '%' else ''} 之间的{noun}"
+
+
+def _en_range(spec: FieldSpec) -> str:
+    if spec.kind is bool:
+        return "yes or no"
+    if spec.page.percent:
+        return f"a percentage from {spec.minimum * 100:g} to {(spec.maximum or 1) * 100:g}"
+    noun = "a whole number" if spec.kind is int else "a number"
+    if spec.maximum is None:
+        return f"{noun} of at least {spec.minimum:g}" + (", or empty" if spec.nullable else "")
+    return f"{noun} from {spec.minimum:g} to {spec.maximum:g}"
 
 
 @lru_cache(maxsize=1)
@@ -94,34 +173,40 @@ def _cjk_font() -> str | None:
 
 
 def factor_chart(data: Mapping[str, Any]) -> Figure:
-    """Horizontal bars: the points each factor adds (+) or takes away (-), now and after."""
+    """Horizontal bars, signed: the points each factor adds (+) or takes away (-) against the
+    common case, now and after the change (what lowers the estimate points left)."""
     factors = list(data["factors"])[::-1]
     font = _cjk_font()
     labels = [(f"{f['label_zh']}\n" if font else "") + f["label_en"] for f in factors]
     fig = Figure(figsize=(7.5, 4.6), dpi=100, layout="constrained")
     ax = fig.add_subplot()
-    if font:
-        for t in (ax.title, ax.xaxis.label):
-            t.set_fontfamily([font, "sans-serif"])
+    family = [font, "sans-serif"] if font else ["sans-serif"]
     ys = range(len(factors))
     changed = bool(data["changed"])
     h = 0.38 if changed else 0.6
-    ax.barh(list(ys), [f["best"] for f in factors], height=0.85, color="#e8eaed",
-            label="最多 most possible" if font else "most possible")
-    now = ax.barh([y + (h / 2 if changed else 0) for y in ys], [f["before"] for f in factors],
-                  height=h, color="#1a73e8", label="现在 now" if font else "now")
-    ax.bar_label(now, fontsize=7, padding=2)
+    now_values = [f["before"] - f["common"] for f in factors]
+    now = ax.barh([y + (h / 2 if changed else 0) for y in ys], now_values, height=h,
+                  color=["#1a73e8" if v >= 0 else "#d93025" for v in now_values],
+                  label="现在 now" if font else "now")
+    ax.bar_label(now, labels=[f"{v:+d}" if v else "0" for v in now_values], fontsize=7, padding=2)
     if changed:
-        after = ax.barh([y - h / 2 for y in ys], [f["after"] for f in factors], height=h,
-                        color="#e8710a", label="改变后 after" if font else "after the change")
-        ax.bar_label(after, fontsize=7, padding=2)
-    ax.set_yticks(list(ys), labels, fontfamily=[font, "sans-serif"] if font else "sans-serif",
-                  fontsize=8)
+        after_values = [f["after"] - f["common"] for f in factors]
+        after = ax.barh([y - h / 2 for y in ys], after_values, height=h, color="#e8710a",
+                        label="改变后 after" if font else "after the change")
+        ax.bar_label(after, labels=[f"{v:+d}" if v else "0" for v in after_values], fontsize=7,
+                     padding=2)
+    ax.set_yticks(list(ys), labels, fontfamily=family, fontsize=8)
     ax.axvline(0, color="#5f6368", linewidth=0.8)
-    ax.set_xlabel("points: adds (+) or takes away (-)")
-    ax.set_title(f"Points per factor (total {data['before']['points']}"
-                 + (f" -> {data['after']['points']})" if changed else ")"), fontsize=10)
-    legend_font: dict[str, Any] = {"size": 8, **({"family": [font, "sans-serif"]} if font else {})}
+    ax.set_xlabel(("与常见情况相比：加分（+）拉高，减分（−）拉低  " if font else "")
+                  + "points vs the common case: + raises, - lowers", fontfamily=family)
+    total = f"{data['before']['points']}" + (f" -> {data['after']['points']}" if changed else "")
+    ax.set_title(("各因素加减分（总分 " + total + "）  " if font else "")
+                 + f"Points per factor (total {total})", fontsize=10, fontfamily=family)
+    span = max([abs(v) for v in now_values] + [1]) * 1.3
+    if changed:
+        span = max(span, max(abs(v) for v in after_values) * 1.3)
+    ax.set_xlim(-span, span)
+    legend_font: dict[str, Any] = {"size": 8, **({"family": family} if font else {})}
     ax.legend(loc="lower right", prop=legend_font)
     return fig
 
@@ -140,8 +225,14 @@ def whatif_view(
         data = compute_whatif(surface, profile, {f: v for f, v in changes if f})
     except Exception as exc:  # ProfileError / WhatIfError name the field; nothing crashes
         return friendly_error(exc), "—", "—", "", "", None
-    reasons = "\n".join(f"- {safe_markdown(r['zh'])}<br>{safe_markdown(r['en'])}"
-                        for r in data["reasons"]) or "- 没有明显拉低的因素 Nothing holds it back"
+    def listed(items: Sequence[Mapping[str, str]]) -> str:
+        return "\n".join(f"- {safe_markdown(r['zh'])}<br>{safe_markdown(r['en'])}" for r in items)
+
+    effects = data["effects"]
+    reasons = "\n\n".join(
+        [f"**拉低估算 What lowers it**\n\n{listed(effects['lowers'])}"] * bool(effects["lowers"])
+        + [f"**拉高估算 What raises it**\n\n{listed(effects['raises'])}"] * bool(effects["raises"])
+    ) or NOTHING_MOVES
     s = data["suggestion"]
     suggestion = ("你已在本模型的最高档 You are in this model's top band." if s is None
                   else f"{safe_markdown(s['zh'])}\n\n{safe_markdown(s['en'])}")
@@ -150,21 +241,25 @@ def whatif_view(
         "",
         _range_md("现在 Now", data["before"]),
         _range_md(after_title, data["after"]),
-        f"**主要原因 Top reasons**\n\n{reasons}",
+        f"**和常见情况相比 Compared with the common case**\n\n{reasons}",
         f"**怎样到下一档 What it takes (next band)**\n\n{suggestion}",
         factor_chart(data),
     )
 
 
 def whatif_form(surface: Surface, *values: Any) -> tuple[str, str, str, str, str, Figure | None]:
-    """The tab's inputs, flat: one value per profile field, the "income unknown" checkbox, then
-    (field, value) pairs from the change panel."""
+    """The tab's inputs, flat and as shown (percentages, empty boxes): one value per profile
+    field, then (field, new value) pairs from the change panel; a pair without a value is no
+    change."""
     n = len(FIELDS)
-    profile = dict(zip(FIELDS, values[:n], strict=True))
-    if values[n]:
-        profile["monthly_income"] = None
-    pairs = values[n + 1:]
-    return whatif_view(surface, profile, list(zip(pairs[::2], pairs[1::2], strict=True)))
+    pairs = values[n:]
+    try:
+        profile = {f: to_model(f, v) for f, v in zip(FIELDS, values[:n], strict=True)}
+        changes = [(f, to_model(f, v)) for f, v in zip(pairs[::2], pairs[1::2], strict=True)
+                   if f and f in FIELD_SPECS and v is not None and str(v).strip() != ""]
+    except ProfileError as exc:  # "两次" typed as a number: named by the field's label
+        return friendly_error(exc), "—", "—", "", "", None
+    return whatif_view(surface, profile, changes)
 
 
 def build_whatif_tab(surface: Surface) -> None:
@@ -181,35 +276,33 @@ def build_whatif_tab(surface: Surface) -> None:
                 inputs: list[gr.components.Component] = []
                 for name in FIELDS:
                     spec = FIELD_SPECS[name]
+                    shown = to_page(name, DEFAULTS[name])
                     if spec.kind is bool:
-                        inputs.append(gr.Checkbox(bool(DEFAULTS[name]), label=_label(name),
+                        inputs.append(gr.Checkbox(bool(shown), label=_label(name),
                                                   elem_id=f"mb-wi-{name}"))
-                    elif spec.maximum is not None:
+                    elif spec.page.range is not None or spec.maximum is not None:
+                        lo, hi = spec.page.range or (spec.minimum, spec.maximum or 0)
+                        scale = 100 if spec.page.percent else 1
                         inputs.append(gr.Slider(
-                            spec.minimum, spec.maximum, value=DEFAULTS[name],
-                            step=1 if spec.kind is int else 0.01, label=_label(name),
-                            elem_id=f"mb-wi-{name}"))
-                    else:
-                        inputs.append(gr.Number(value=DEFAULTS[name] or 0, label=_label(name),
-                                                elem_id=f"mb-wi-{name}"))
-                income = inputs[FIELDS.index("monthly_income")]
-                assert isinstance(income, gr.Number)
-                unknown = gr.Checkbox(DEFAULTS["monthly_income"] is None,
-                                      label="月收入未知 Income unknown",
-                                      elem_id="mb-wi-income-unknown")
-                income.input(lambda: False, None, unknown, **PRIVATE)  # typing an income = known
-                inputs.append(unknown)
+                            lo * scale, hi * scale, value=shown,
+                            step=1 if spec.kind is int or spec.page.percent else 0.01,
+                            label=_label(name), elem_id=f"mb-wi-{name}"))
+                    else:  # no top: a box (empty = unknown, for a field that may be unknown)
+                        inputs.append(gr.Textbox(
+                            "" if shown is None else str(shown), label=_label(name),
+                            placeholder="可不填 optional" if spec.nullable else "",
+                            elem_id=f"mb-wi-{name}", max_lines=1))
             with gr.Column(scale=1):
                 gr.Markdown("### 改变 Change")
                 choices = [("（不改）No change", NOT_CHANGED)] + [(_label(f), f) for f in FIELDS]
                 for i in range(CHANGE_ROWS):
                     with gr.Row():
                         inputs.append(gr.Dropdown(
-                            choices, value="overdue_12m" if i == 0 else NOT_CHANGED,
-                            label=f"项目 Field {i + 1}", elem_id=f"mb-change-field-{i}"))
-                        inputs.append(gr.Number(value=2 if i == 0 else None,
-                                                label=f"新值 New value {i + 1}",
-                                                elem_id=f"mb-change-value-{i}"))
+                            choices, value=NOT_CHANGED, label=f"项目 Field {i + 1}",
+                            elem_id=f"mb-change-field-{i}"))
+                        inputs.append(gr.Textbox("", label=f"新值 New value {i + 1}",
+                                                 placeholder="例如 e.g. 2", max_lines=1,
+                                                 elem_id=f"mb-change-value-{i}"))
                 run = gr.Button("估算 Estimate", variant="primary", elem_id="mb-whatif-run")
                 first = form(*[c.value for c in inputs])
                 error = gr.Markdown(first[0], elem_id="mb-whatif-error")
@@ -224,7 +317,7 @@ def build_whatif_tab(surface: Surface) -> None:
         for c in inputs:
             if isinstance(c, gr.Slider):
                 triggers += [c.release, c.input]
-            elif isinstance(c, gr.Number):
+            elif isinstance(c, gr.Number | gr.Textbox):
                 triggers += [c.submit, c.blur]
             elif isinstance(c, gr.Dropdown | gr.Checkbox):
                 triggers.append(c.change)

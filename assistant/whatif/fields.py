@@ -63,6 +63,15 @@ class Words(BaseModel):
     en: tuple[str, ...] = ()
 
 
+class Page(BaseModel):
+    """How the What-if tab shows a factor."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    range: tuple[float, float] | None = None  # the slider's; None: the valid range
+    unit: Texts | None = None
+    percent: bool = False  # a 0-1 share, shown and typed as 0-100 %
+
+
 class FieldSpec(BaseModel):
     """One factor: what it holds, its range, its default and how to show it."""
 
@@ -85,6 +94,7 @@ class FieldSpec(BaseModel):
     words: Words = Words()
     probe: tuple[Value | Literal["any"], ...]
     probe_max: int | None = None
+    page: Page = Page()
 
     @model_validator(mode="after")
     def _consistent(self) -> FieldSpec:

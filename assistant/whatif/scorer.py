@@ -202,24 +202,33 @@ def _reason(code: str, name: str, value: Any, points_lost: int) -> Reason:
 def compared_with_common(profile: Profile) -> tuple[tuple[Reason, ...], tuple[Reason, ...]]:
     """The factors that lower and that raise the estimate against the common case (each field
     put back to its ``DEFAULTS`` value alone), the largest effect first: a Sesame score of 720
-    raises it, 2 overdue events lower it, a default value does neither.
+    raises it, 2 overdue events lower it, a default value does neither. A factor that moves only
+    the range (Xianyu orders) comes after those that move points.
 
     >>> lowers, raises = compared_with_common(Profile(sesame_score=720, overdue_12m=2))
     >>> [r.code for r in lowers], [r.code for r in raises]
     (['overdue_12m'], ['sesame_score'])
     """
-    now = estimate_limit(profile).points
+    current = estimate_limit(profile)
+    now = current.points
     found: list[tuple[int, int, Reason]] = []
+    ranged: list[tuple[int, Reason]] = []  # factors that move the range, not the points
     for i, name in enumerate(FIELDS):
         value, common = getattr(profile, name), DEFAULTS[name]
         if value == common:
             continue
-        delta = now - estimate_limit(profile.with_changes(**{name: common})).points
+        other = estimate_limit(profile.with_changes(**{name: common}))
+        delta = now - other.points
         if delta == 0:
+            if FIELD_SPECS[name].effect == "range" and current.midpoint != other.midpoint:
+                ranged.append((1 if current.midpoint > other.midpoint else -1,
+                               _reason(name, name, value, 0)))
             continue
         found.append((delta, i, _reason(name, name, value, max(0, -delta))))
     lowers = [r for d, i, r in sorted(found, key=lambda t: (t[0], t[1])) if d < 0]
     raises = [r for d, i, r in sorted(found, key=lambda t: (-t[0], t[1])) if d > 0]
+    lowers += [r for d, r in ranged if d < 0]  # after the factors that move points
+    raises += [r for d, r in ranged if d > 0]
     return tuple(lowers[:MAX_REASONS]), tuple(raises[:MAX_REASONS])
 
 
