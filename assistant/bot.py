@@ -140,13 +140,18 @@ class Assistant:
         return sorted(self.components.entries.values(), key=lambda e: e.id)
 
     def find_entries(self, query: str, k: int = 10) -> list[Citation]:
-        """Entries matching ``query`` (normalised, dense + lexical), best first, as citations."""
+        """Entries that could answer ``query``, best first, as citations: the same rule as an
+        answer, so a query the knowledge base does not cover ("今天天气怎么样") finds none."""
         text = mask_personal_data(strip_control(query)).strip()
         if not text:
             return []
-        lang = detect_language(text)
-        hits = self.components.search.search(text, k=k).hits
-        return [self._cite(self.components.entries[h.entry_id], h, lang) for h in hits]
+        c = self.components
+        q = Prepared(text)
+        result = c.search.search(q, k=max(k, 10))
+        hits = c.policy.could_answer(result, query=q, lang=q.lang)
+        if not c.scam.mentions_scams(q):
+            hits = [h for h in hits if not c.entries[h.entry_id].is_scam]
+        return [self._cite(c.entries[h.entry_id], h, q.lang) for h in hits[:k]]
 
     def langchain_tool(self, k: int = 4) -> BaseTool:
         """The knowledge search as a LangChain tool for agents (retrieval.langchain_retriever)."""

@@ -41,7 +41,7 @@ from assistant.errors import ConfigError
 from knowledge.entry import Entry, Lang
 from knowledge.errors import validation_problems
 from knowledge.lexicon import Lexicon
-from retrieval.prepared import Text, prepare
+from retrieval.prepared import Prepared, Text, prepare
 from retrieval.search import EntryHit, SearchConfig, SearchResult
 
 ANSWERING_PATH = Path(__file__).resolve().parent / "rules" / "answering.yaml"
@@ -176,14 +176,8 @@ class DecisionPolicy:
             if fallback in self.entries:
                 top = hits[0]
                 return Decision((EntryHit(fallback, top.score, top.dense),), "scam", products)
-        base = self.threshold(result, lang)
-        strict = self.product_threshold(base, query)
-
-        def needed(h: EntryHit) -> float:
-            return strict if self.entries[h.entry_id].products else base
-
-        fitting = [h for h in hits if self.fits_products(self.entries[h.entry_id], products)]
-        strong = [h for h in fitting if h.dense >= needed(h) or h.exact]
+        needed = self._needed(result, query, lang)
+        strong = self._strong(hits, products, needed)
         if not strong:
             closest_other = any(h.dense >= needed(h) for h in hits)
             reason: Reason = "no_entry_for_product" if closest_other and products else "weak"
@@ -199,6 +193,27 @@ class DecisionPolicy:
                 chosen.append(h)
                 break
         return Decision(tuple(chosen), "answered", products)
+
+    def _needed(self, result: SearchResult, query: Prepared, lang: Lang
+                ) -> Callable[[EntryHit], float]:
+        """The similarity each hit needs to answer (stricter for product entries when the
+        question names no product or credit topic)."""
+        base = self.threshold(result, lang)
+        strict = self.product_threshold(base, query)
+        return lambda h: strict if self.entries[h.entry_id].products else base
+
+    def _strong(self, hits: Sequence[EntryHit], products: frozenset[str],
+                needed: Callable[[EntryHit], float]) -> list[EntryHit]:
+        fitting = [h for h in hits if self.fits_products(self.entries[h.entry_id], products)]
+        return [h for h in fitting if h.dense >= needed(h) or h.exact]
+
+    def could_answer(self, result: SearchResult, *, query: Text, lang: Lang) -> list[EntryHit]:
+        """The hits strong enough to answer ``query``, best first, by the rule answers use (a
+        knowledge search shows these: nothing for "今天天气怎么样"). Scam entries are left out
+        unless the query is about scams."""
+        query = prepare(query)
+        products = self.products_of(query)
+        return self._strong(result.hits, products, self._needed(result, query, lang))
 
     def _prefer_action(self, hits: Sequence[EntryHit], normalized: str) -> EntryHit:
         """The best hit, unless one within ``action_margin`` matches more of the asked actions."""

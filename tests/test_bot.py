@@ -263,3 +263,13 @@ def test_a_question_is_prepared_once(bot, monkeypatch) -> None:  # type: ignore[
     assert ans.citations and "jiebei" in ans.citations[0].doc_id
     assert normalised.count("那借呗呢") == 1 and len(normalised) == len(set(normalised)) <= 4
     assert len(parsed) <= 2  # the message and the query it resolved to, once each
+
+
+def test_knowledge_search_uses_the_answer_rule(bot) -> None:  # type: ignore[no-untyped-def]
+    """A search finds only entries that could answer: nothing for the weather, the right entry
+    for a covered question, no scam entry for an ordinary one."""
+    assert bot.find_entries("今天北京天气怎么样") == []
+    assert bot.find_entries("what's the weather like in Shanghai") == []
+    found = bot.find_entries("在闲鱼买东西会开通借呗吗", k=5)
+    assert found and found[0].doc_id == "xianyu-buying-does-not-open-jiebei"
+    assert all(not c.doc_id.startswith("scam-") for c in bot.find_entries("借呗怎么还款"))

@@ -244,3 +244,22 @@ def test_what_if_opens_plainly_at_desktop_and_phone_size(page: Any, server: str)
                                                  ).get_attribute("max") == "24"
         tab.screenshot(path=str(ARTIFACTS / f"browser-whatif-{name}.png"), full_page=True)
         context.close()
+
+
+def test_the_conversation_survives_a_reload_until_new_chat(page: Any) -> None:
+    page.get_by_role("tab", name="问答 Chat").click()
+    _ask(page, "花呗怎么还款")
+    page.locator("#mb-related").wait_for(state="visible", timeout=30_000)  # the turn is complete
+    count = page.locator('[data-testid="bot"]').count()
+    page.reload(wait_until="domcontentloaded")
+    page.wait_for_function(
+        "n => document.querySelectorAll('[data-testid=\"bot\"]').length === n", arg=count,
+        timeout=30_000)
+    assert "花呗怎么还款" in page.locator('[data-testid="user"]').last.inner_text()
+    page.locator("#mb-clear").click()  # 新对话 New chat
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=\"bot\"]').length === 0", timeout=30_000)
+    page.reload(wait_until="domcontentloaded")
+    page.wait_for_selector("#mb-question textarea", timeout=60_000)
+    page.wait_for_timeout(1500)  # a restored conversation would have appeared by now
+    assert page.locator('[data-testid="bot"]').count() == 0

@@ -352,3 +352,8 @@ def test_text_boxes_take_what_people_type() -> None:
     rows = ["overdue_12m", "两次"] + ["", ""] * (whatif_tab.CHANGE_ROWS - 1)
     error, before, *_ = whatif_tab.whatif_form(FakeAssistant(), *values, *rows)
     assert "近12个月逾期次数" in error and before == "—"
+
+
+def test_a_search_that_finds_nothing_says_so() -> None:
+    status, table = knowledge_tab.search_knowledge(FakeAssistant(), "天气")
+    assert table.empty and "No entry answers this" in status

@@ -42,7 +42,8 @@ def search_knowledge(
         return friendly_error(exc), pd.DataFrame(columns=SEARCH_COLUMNS)
     rows = [[c.doc_id, c.title, c.snippet, "；".join(c.sources), c.reviewed] for c in hits]
     status = (f"找到 {len(rows)} 条 {len(rows)} found — 点一行查看全文 click a row to read it"
-              if rows else "没有结果 No results")
+              if rows else "知识库里没有能回答这个的条目。 No entry answers this; try other "
+                           "words, or browse all entries below.")
     return status, pd.DataFrame(rows, columns=SEARCH_COLUMNS)
 
 
@@ -108,4 +109,6 @@ def build_knowledge_tab(assistant: KnowledgeSource) -> None:
               **PRIVATE)
         results.select(selected_id, None, pick, **PRIVATE)
         table.select(selected_id, None, pick, **PRIVATE)
-        pick.change(show, pick, view, **PRIVATE)
+        pick.change(show, pick, view, **PRIVATE).then(
+            None, None, None, js="() => document.getElementById('mb-kb-entry')"
+                                 "?.scrollIntoView({behavior: 'smooth', block: 'start'})")

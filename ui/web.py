@@ -259,7 +259,14 @@ THEME = gr.themes.Default(
 )
 
 
-def _chat_tab(assistant: AssistantLike) -> None:
+def restore(turns: list[Turn] | None) -> tuple[History, list[Turn], Any]:
+    """The conversation kept in the browser, shown again after a reload (with its chips)."""
+    turns = [t for t in (turns or []) if isinstance(t, dict) and "question" in t]
+    rows = related_questions(turns)
+    return _display(turns), turns, gr.Dataset(samples=rows, visible=bool(rows))
+
+
+def _chat_tab(assistant: AssistantLike) -> tuple[Any, Any, Any]:
     log = getattr(assistant, "log", None)
     recording = log is not None and getattr(assistant, "feedback", None) is not None
     with gr.Tab("问答 Chat", id="chat"):
@@ -272,12 +279,13 @@ def _chat_tab(assistant: AssistantLike) -> None:
                         "<br>Huabei, Jiebei, Sesame Credit, credit reports, Xianyu scams: "
                         "sourced answers.",
         )
-        turns = gr.State([])
+        # kept in the browser (encrypted with this server's key): a reload keeps the conversation
+        turns = gr.BrowserState([], storage_key="mingbai-chat")
         with gr.Row():
             box = gr.Textbox(placeholder="输入问题… Type a message...", show_label=False,
                              elem_id="mb-question", scale=8, max_lines=6, autofocus=True)
             send = gr.Button("提问 Ask", variant="primary", elem_id="mb-send", scale=1)
-            clear = gr.Button("清空 Clear", elem_id="mb-clear", scale=1)
+            clear = gr.Button("新对话 New chat", elem_id="mb-clear", scale=1)
         gr.Markdown(INDEPENDENT_LINE, elem_id="mb-independent", elem_classes=["mb-small"])
         if recording:
             gr.Markdown(RECORDING_LINE.format(days=getattr(log, "days", 90)),
@@ -316,6 +324,7 @@ def _chat_tab(assistant: AssistantLike) -> None:
                 record_feedback(assistant, state, data.index, data.liked)
 
             chatbot.like(on_like, [turns], None, **PRIVATE)
+    return chatbot, turns, related
 
 
 def build_ui(
@@ -327,7 +336,7 @@ def build_ui(
         gr.Markdown("# 明白 Mingbai\n花呗、借呗、芝麻信用、征信与闲鱼防骗：有来源的中英双语解答。 "
                     "Sourced, bilingual answers about consumer credit in China.")
         with gr.Tabs(elem_id="mb-tabs"):
-            _chat_tab(assistant)
+            chatbot, turns, related = _chat_tab(assistant)
             build_whatif_tab(assistant)
             build_knowledge_tab(assistant)
             for build_tab in extra_tabs:
@@ -345,6 +354,7 @@ def build_ui(
             except ValueError as exc:
                 raise gr.Error(str(exc), print_exception=False) from None
 
+        demo.load(restore, turns, [chatbot, turns, related], **PRIVATE)
         gr.api(ask, api_name="ask", **CONCURRENCY)
         gr.api(what_if_api, api_name="what_if")
     demo.queue(default_concurrency_limit=4)

@@ -179,7 +179,7 @@ def gaps_since(assistant: Any, log: Any, since: Any, distance: float = DISTANCE)
         return []
     search = assistant.components.search
 
-    def nearest(q: str) -> list[tuple[str, float]]:
-        return [(c.doc_id, c.score) for c in assistant.find_entries(q, k=3)]
+    def nearest(q: str) -> list[tuple[str, float]]:  # closest, even below the answer threshold
+        return [(h.entry_id, round(h.score, 4)) for h in search.search(q, k=3).hits]
 
     return find_gaps(rows, search.embed_many, nearest, distance)
