@@ -39,7 +39,7 @@ def page(server: str) -> Iterator[Any]:
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        pg = browser.new_page(viewport={"width": 1280, "height": 1400})
+        pg = browser.new_page(viewport={"width": 1280, "height": 1400}, locale="zh-CN")
         dialogs: list[str] = []
         pg.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
         pg.dialogs = dialogs  # type: ignore[attr-defined]
@@ -64,7 +64,7 @@ def _ask(page: Any, question: str) -> Any:
 
 
 def test_all_tabs_are_there(page: Any) -> None:
-    for name in ("问答 Chat", "额度模拟 What-if", "知识库 Knowledge"):
+    for name in ("问答", "额度模拟", "知识库"):
         assert page.get_by_role("tab", name=name).count() == 1, name
     # the developer evaluation lives on the operator page now (test_operator_page_...)
     assert page.get_by_role("tab", name="评测 Evaluation").count() == 0
@@ -72,12 +72,15 @@ def test_all_tabs_are_there(page: Any) -> None:
     assert "MINGBAI_LOG_QUESTIONS=0" in page.locator("#mb-recording").inner_text()
 
 
-def test_a_thumbs_down_reaches_the_question_log(page: Any, session_home: Path) -> None:
+def test_a_thumbs_down_reaches_the_question_log(
+    page: Any, server: str, session_home: Path
+) -> None:
     import sqlite3
     import time
 
-    _ask(page, "借呗可以提前还款吗")
-    page.get_by_role("button", name="Dislike").last.click()
+    tab = _fresh(page, server, 1280, 1400, locale="en-US")  # Gradio's own button names
+    _ask(tab, "借呗可以提前还款吗")
+    tab.get_by_role("button", name="Dislike").last.click()
     deadline = time.monotonic() + 10
     votes: list[Any] = []
     while time.monotonic() < deadline and not votes:
@@ -88,6 +91,7 @@ def test_a_thumbs_down_reaches_the_question_log(page: Any, session_home: Path) -
         con.close()
         time.sleep(0.3)
     assert votes and votes[-1] == (-1, "page")
+    tab.context.close()
 
 
 def test_operator_page_needs_its_token_and_holds_the_evaluation(page: Any, server: str) -> None:
@@ -96,7 +100,7 @@ def test_operator_page_needs_its_token_and_holds_the_evaluation(page: Any, serve
     from tests.conftest import ADMIN_TOKEN
 
     assert httpx.get(f"{server}/admin", timeout=10).status_code == 401
-    context = page.context.browser.new_context()
+    context = page.context.browser.new_context(locale="zh-CN")
     op = context.new_page()
     op.goto(f"{server}/admin?token={ADMIN_TOKEN}", wait_until="domcontentloaded")
     assert "明白 Mingbai · 运营 Operator" in op.content()
@@ -162,7 +166,7 @@ def _offered_for(page: Any, bot: Any) -> str:
 
 
 def test_a_two_question_message_gets_two_answers_with_their_sources(page: Any) -> None:
-    page.get_by_role("tab", name="问答 Chat").click()
+    page.get_by_role("tab", name="问答").click()
     bot = _ask(page, "花呗怎么提前还款？借呗能提前还吗？")
     bot.locator(".mb-sources").nth(1).wait_for(timeout=60_000)
     text = bot.inner_text()
@@ -171,7 +175,7 @@ def test_a_two_question_message_gets_two_answers_with_their_sources(page: Any) -
 
 
 def test_a_fragment_offers_questions_that_send_when_clicked(page: Any) -> None:
-    page.get_by_role("tab", name="问答 Chat").click()
+    page.get_by_role("tab", name="问答").click()
     bot = _ask_any(page, "额度")
     question = _offered_for(page, bot)  # the questions the answer listed
     assert "额度" in bot.inner_text() and bot.locator(".mb-sources").count() == 0
@@ -183,8 +187,8 @@ def test_a_fragment_offers_questions_that_send_when_clicked(page: Any) -> None:
     page.screenshot(path=str(ARTIFACTS / "browser-related.png"), full_page=True)
 
 
-def test_the_trash_icon_forgets_the_conversation(page: Any) -> None:
-    page.get_by_role("tab", name="问答 Chat").click()
+def test_the_trash_icon_forgets_the_conversation(page: Any, server: str) -> None:
+    page = _fresh(page, server, 1280, 1400, locale="en-US")  # Gradio's own button names
     _ask(page, "花呗能提前还款吗")
     page.locator("#mb-related").wait_for(state="visible", timeout=30_000)  # the turn is complete
     page.locator("#mb-chat").get_by_role("button", name=re.compile("clear", re.I)).first.click()
@@ -197,10 +201,11 @@ def test_the_trash_icon_forgets_the_conversation(page: Any) -> None:
     bot = _ask_any(page, "那借呗呢")
     _offered_for(page, bot)  # a clarifying question, complete
     assert bot.locator(".mb-sources").count() == 0, bot.inner_text()
+    page.context.close()
 
 
 def test_what_if_range_changes_with_an_input(page: Any) -> None:
-    page.get_by_role("tab", name="额度模拟 What-if").click()
+    page.get_by_role("tab", name="额度模拟").click()
     before = page.locator("#mb-whatif-before")
     before.wait_for(timeout=30_000)
     page.wait_for_function(
@@ -227,10 +232,11 @@ def test_what_if_opens_plainly_at_desktop_and_phone_size(page: Any, server: str)
     """No change applied, the income box empty (unknown), utilization in %, units in the
     labels; at phone width too (the screenshot is an artifact)."""
     for width, height, name in ((1280, 800, "desktop"), (390, 844, "phone")):
-        context = page.context.browser.new_context(viewport={"width": width, "height": height})
+        context = page.context.browser.new_context(viewport={"width": width, "height": height},
+                                                   locale="zh-CN")
         tab = context.new_page()
         tab.goto(server, wait_until="domcontentloaded")
-        tab.get_by_role("tab", name="额度模拟 What-if").click()
+        tab.get_by_role("tab", name="额度模拟").click()
         tab.wait_for_function(
             "() => document.querySelector('#mb-whatif-after')?.innerText.includes('¥')",
             timeout=60_000)
@@ -247,7 +253,7 @@ def test_what_if_opens_plainly_at_desktop_and_phone_size(page: Any, server: str)
 
 
 def test_the_conversation_survives_a_reload_until_new_chat(page: Any) -> None:
-    page.get_by_role("tab", name="问答 Chat").click()
+    page.get_by_role("tab", name="问答").click()
     _ask(page, "花呗怎么还款")
     page.locator("#mb-related").wait_for(state="visible", timeout=30_000)  # the turn is complete
     count = page.locator('[data-testid="bot"]').count()
@@ -263,3 +269,63 @@ def test_the_conversation_survives_a_reload_until_new_chat(page: Any) -> None:
     page.wait_for_selector("#mb-question textarea", timeout=60_000)
     page.wait_for_timeout(1500)  # a restored conversation would have appeared by now
     assert page.locator('[data-testid="bot"]').count() == 0
+
+
+def _fresh(page: Any, server: str, width: int, height: int, locale: str = "zh-CN") -> Any:
+    context = page.context.browser.new_context(viewport={"width": width, "height": height},
+                                               locale=locale)
+    tab = context.new_page()
+    tab.goto(server, wait_until="domcontentloaded")
+    tab.wait_for_selector("#mb-question textarea", timeout=60_000)
+    return tab
+
+
+def test_the_page_speaks_the_browsers_language(page: Any, server: str) -> None:
+    english = _fresh(page, server, 1280, 800, locale="en-US")
+    for name in ("Chat", "What-if", "Knowledge"):
+        assert english.get_by_role("tab", name=name).count() == 1, name
+    assert english.get_by_role("button", name="Ask").count() == 1
+    assert "问答" not in english.locator("#mb-tabs").inner_text()
+    english.context.close()
+    chinese = _fresh(page, server, 1280, 800)
+    assert chinese.get_by_role("button", name="提问").count() == 1
+    assert "Chat" not in chinese.locator("#mb-tabs [role=tablist]").inner_text()
+    chinese.context.close()
+
+
+def test_desktop_shows_the_examples_without_scrolling(page: Any, server: str) -> None:
+    tab = _fresh(page, server, 1280, 800)
+    box = tab.locator("#mb-examples").bounding_box()
+    assert box is not None and box["y"] + box["height"] <= 800, box
+    tab.context.close()
+
+
+def test_on_a_phone_every_tab_is_one_tap_and_an_answer_opens_at_its_first_line(
+    page: Any, server: str
+) -> None:
+    tab = _fresh(page, server, 390, 844)
+    for name in ("问答", "额度模拟", "知识库"):
+        assert tab.get_by_role("tab", name=name).is_visible(), name
+    box = tab.locator("#mb-question textarea")
+    box.fill("闲鱼买家说我要先开通借呗才能收到货款，还发了个二维码让我扫，怎么办")
+    box.press("Enter")
+    bot = tab.locator('[data-testid="bot"]').last
+    bot.locator(".mb-sources").wait_for(timeout=60_000)
+    tab.wait_for_timeout(500)  # the scroll runs after the last update
+    first = bot.bounding_box()
+    assert first is not None and 0 <= first["y"] < 844 / 3, first  # its top, near the top
+    assert "借呗" in bot.inner_text()
+    tab.screenshot(path=str(ARTIFACTS / "browser-chat-phone.png"))
+    tab.context.close()
+
+
+def test_every_page_text_is_translated_not_shown_as_a_key(page: Any, server: str) -> None:
+    for locale in ("zh-CN", "en-US"):
+        tab = _fresh(page, server, 1280, 1400, locale=locale)
+        assert "MINGBAI_LOG_QUESTIONS=0" in tab.locator("#mb-recording").inner_text()
+        for i in range(tab.get_by_role("tab").count()):
+            tab.get_by_role("tab").nth(i).click()
+            tab.wait_for_timeout(300)
+            text = tab.locator("body").inner_text()
+            assert "translation_metadata" not in text and "i18n{" not in text, (locale, i)
+        tab.context.close()

@@ -13,6 +13,7 @@ import pandas as pd
 
 from assistant.surface import Surface
 from knowledge.entry import Entry
+from ui.i18n import tr
 from ui.render import CONCURRENCY, PRIVATE, safe_markdown, safe_text
 from ui.whatif_tab import friendly_error
 
@@ -81,19 +82,19 @@ def selected_id(evt: gr.SelectData) -> str | None:
 
 def build_knowledge_tab(assistant: KnowledgeSource) -> None:
     """The tab, built inside the page's ``gr.Tabs``."""
-    with gr.Tab("知识库 Knowledge", id="knowledge"):
+    with gr.Tab(tr("知识库"), id="knowledge"):
         with gr.Row():
-            query = gr.Textbox(placeholder="搜索知识库 Search the knowledge base",
+            query = gr.Textbox(placeholder=tr("搜索知识库"),
                                show_label=False, elem_id="mb-kb-query", scale=8)
-            go = gr.Button("搜索 Search", elem_id="mb-kb-search", scale=1)
+            go = gr.Button(tr("搜索"), elem_id="mb-kb-search", scale=1, min_width=64)
         status = gr.Markdown(elem_id="mb-kb-status")
         results = gr.Dataframe(headers=SEARCH_COLUMNS, interactive=False, wrap=True,
-                               elem_id="mb-kb-results", label="搜索结果 Results",
+                               elem_id="mb-kb-results", label=tr("搜索结果"),
                                column_widths=["18%", "20%", "34%", "18%", "10%"])
         entries = assistant.knowledge_entries()
         pick = gr.Dropdown([(f"{e.id} — {e.title_zh}", e.id) for e in entries], value=None,
-                           label="查看条目 View an entry", elem_id="mb-kb-pick")
-        view = gr.Markdown("选择一个条目 Choose an entry.", elem_id="mb-kb-entry")
+                           label=tr("查看条目"), elem_id="mb-kb-pick")
+        view = gr.Markdown(tr("选择一个条目。"), elem_id="mb-kb-entry")
         with gr.Accordion(f"全部条目 All entries ({len(entries)})", open=True):
             table = gr.Dataframe(browse_table(assistant), interactive=False, wrap=True,
                                  elem_id="mb-kb-browse", max_height=420,

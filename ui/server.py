@@ -37,10 +37,12 @@ def create_app(
     if with_page:
         import gradio as gr
 
+        from ui.i18n import page_i18n
         from ui.web import CSS, THEME, build_ui
 
         demo = build_ui(page_face)
-        app = gr.mount_gradio_app(app, demo, path="/", css=CSS, theme=THEME, footer_links=["api"])
+        app = gr.mount_gradio_app(app, demo, path="/", css=CSS, theme=THEME, footer_links=["api"],
+                                  i18n=page_i18n())
     return app
 
 

@@ -24,6 +24,7 @@ import gradio as gr
 from assistant.answer import Answer, Citation
 from assistant.composer import SOURCES_HEADING
 from assistant.surface import Surface
+from ui.i18n import INDEPENDENT_LINE, RECORDING_LINE, tr
 from ui.knowledge_tab import (
     BROWSE_COLUMNS,
     SEARCH_COLUMNS,
@@ -71,19 +72,6 @@ EXAMPLES: tuple[str, ...] = (
     "如果逾期两次，借呗额度会降多少?",
     "What if my Sesame score goes from 650 to 720?",
     "借呗逾期有什么后果?",
-)
-# near the input, one line each (the hand-off facts are those of general-human-customer-service)
-INDEPENDENT_LINE = (
-    "明白是独立的问答助手，不属于蚂蚁集团，看不到你的账户；"
-    "找官方人工客服：支付宝 App 内“我的客服”，或拨打 95188。 "
-    "Mingbai is independent of Ant Group and cannot see your account; "
-    "for a human agent use 我的客服 in the Alipay app or call 95188."
-)
-RECORDING_LINE = (
-    "为改进回答，提问会在去掉证件号、手机号、银行卡号等个人号码后记录，保留 {days} 天，"
-    "不记录回答原文；部署方可用 MINGBAI_LOG_QUESTIONS=0 关闭。 "
-    "Questions are recorded without personal numbers to improve answers, kept {days} days "
-    "(MINGBAI_LOG_DAYS); MINGBAI_LOG_QUESTIONS=0 turns it off."
 )
 # the 👎 reasons (assistant.questionlog.schema.REASONS), shown under the message's flag icon
 FEEDBACK_REASONS = {
@@ -251,7 +239,23 @@ CSS = """
 .mb-sources summary { cursor: pointer; font-weight: 600; }
 .mb-range { font-size: 1.5em; font-weight: 700; }
 .mb-small { font-size: .85em; color: #5f6368; }
+/* example and related questions as chips beside the input, not a table */
+.mb-chips table, .mb-chips tbody { display: block; }
+.mb-chips tr { display: inline-block; margin: .15em .3em .15em 0; }
+.mb-chips td { border: 1px solid #dadce0 !important; border-radius: 999px;
+               padding: .25em .8em !important; font-size: .9em; background: #fff;
+               cursor: pointer; }
+.mb-chips thead { display: none; }
+@media (max-width: 640px) {
+  #mb-tabs button[role="tab"] { padding-left: .6em; padding-right: .6em; }
+  #mb-chat { height: 44vh !important; }
+}
 """
+SCROLL_TO_ANSWER = """() => {
+  const bots = document.querySelectorAll('#mb-chat [data-testid="bot"]');
+  const last = bots[bots.length - 1];
+  if (last) last.scrollIntoView({block: 'start', behavior: 'instant'});
+}"""
 THEME = gr.themes.Default(
     primary_hue="blue",
     font=[gr.themes.LocalFont("Source Sans Pro"), "PingFang SC", "Microsoft YaHei",
@@ -269,32 +273,31 @@ def restore(turns: list[Turn] | None) -> tuple[History, list[Turn], Any]:
 def _chat_tab(assistant: AssistantLike) -> tuple[Any, Any, Any]:
     log = getattr(assistant, "log", None)
     recording = log is not None and getattr(assistant, "feedback", None) is not None
-    with gr.Tab("问答 Chat", id="chat"):
+    with gr.Tab(tr("问答"), id="chat"):
         chatbot = gr.Chatbot(
-            elem_id="mb-chat", label="明白 Mingbai", height=520, sanitize_html=True,
+            elem_id="mb-chat", show_label=False, height="min(480px, 52vh)", autoscroll=False,
+            sanitize_html=True,
             render_markdown=True, allow_tags=False, latex_delimiters=[],
             feedback_options=("Like", "Dislike", *FEEDBACK_REASONS) if recording else None,
             buttons=["copy"],
-            placeholder="**明白 Mingbai** · 花呗、借呗、芝麻信用、征信、闲鱼防骗；有来源的回答。"
-                        "<br>Huabei, Jiebei, Sesame Credit, credit reports, Xianyu scams: "
-                        "sourced answers.",
+            placeholder=tr("**明白** · 花呗、借呗、芝麻信用、征信、闲鱼防骗；有来源的回答。"),
         )
         # kept in the browser (encrypted with this server's key): a reload keeps the conversation
         turns = gr.BrowserState([], storage_key="mingbai-chat")
         with gr.Row():
-            box = gr.Textbox(placeholder="输入问题… Type a message...", show_label=False,
+            box = gr.Textbox(placeholder=tr("输入问题…"), show_label=False,
                              elem_id="mb-question", scale=8, max_lines=6, autofocus=True)
-            send = gr.Button("提问 Ask", variant="primary", elem_id="mb-send", scale=1)
-            clear = gr.Button("新对话 New chat", elem_id="mb-clear", scale=1)
-        gr.Markdown(INDEPENDENT_LINE, elem_id="mb-independent", elem_classes=["mb-small"])
-        if recording:
-            gr.Markdown(RECORDING_LINE.format(days=getattr(log, "days", 90)),
-                        elem_id="mb-recording", elem_classes=["mb-small"])
+            send = gr.Button(tr("提问"), variant="primary", elem_id="mb-send", scale=1,
+                             min_width=64)
+            clear = gr.Button(tr("新对话"), elem_id="mb-clear", scale=1, min_width=64)
+        related = gr.Dataset(components=[box], samples=[], label=tr("猜你想问"),
+                             elem_id="mb-related", visible=False, elem_classes=["mb-chips"])
         examples = gr.Dataset(components=[box], samples=[[q] for q in EXAMPLES],
-                              label="示例问题 Example questions", elem_id="mb-examples")
-
-        related = gr.Dataset(components=[box], samples=[], label="猜你想问 Related questions",
-                             elem_id="mb-related", visible=False)
+                              label=tr("示例问题"), elem_id="mb-examples",
+                              elem_classes=["mb-chips"])
+        gr.Markdown(tr(INDEPENDENT_LINE), elem_id="mb-independent", elem_classes=["mb-small"])
+        if recording:
+            gr.Markdown(tr(RECORDING_LINE), elem_id="mb-recording", elem_classes=["mb-small"])
 
         def with_related(question: str, state: list[Turn]) -> Iterator[Any]:
             # the related questions come in the turn's own last update, not in a later event: a
@@ -311,9 +314,12 @@ def _chat_tab(assistant: AssistantLike) -> tuple[Any, Any, Any]:
             yield from with_related(sample[0] if sample else "", state)
 
         io = {"outputs": [chatbot, turns, box, related], **CONCURRENCY, **PRIVATE}
-        gr.on([box.submit, send.click], with_related, [box, turns], **io)
-        examples.click(stream_example, [examples, turns], **io)
-        related.click(stream_example, [related, turns], **io)
+        # a finished answer is brought into view by its first line (the warning or the verdict),
+        # not by its last: the chat does not auto-scroll to the bottom
+        for event in (gr.on([box.submit, send.click], with_related, [box, turns], **io),
+                      examples.click(stream_example, [examples, turns], **io),
+                      related.click(stream_example, [related, turns], **io)):
+            event.then(None, None, None, js=SCROLL_TO_ANSWER)
         # both the button and the chat's own trash icon forget the history used for follow-ups
         forget = {"fn": lambda: ([], [], gr.Dataset(samples=[], visible=False)),
                   "outputs": [chatbot, turns, related], **PRIVATE}
@@ -333,8 +339,7 @@ def build_ui(
     """The whole page, handed the core object. Each ``extra_tabs`` callable builds one more tab
     (``with gr.Tab("评测 Evaluation"): ...``) inside the tabs. Pass ``CSS``/``THEME`` to launch."""
     with gr.Blocks(title="明白 Mingbai", analytics_enabled=False) as demo:
-        gr.Markdown("# 明白 Mingbai\n花呗、借呗、芝麻信用、征信与闲鱼防骗：有来源的中英双语解答。 "
-                    "Sourced, bilingual answers about consumer credit in China.")
+        gr.Markdown(tr("# 明白 Mingbai\n花呗、借呗、芝麻信用、征信与闲鱼防骗：有来源的解答。"))
         with gr.Tabs(elem_id="mb-tabs"):
             chatbot, turns, related = _chat_tab(assistant)
             build_whatif_tab(assistant)

@@ -27,6 +27,7 @@ from assistant.surface import Surface
 from assistant.whatif import NOTICE
 from assistant.whatif.profile import DEFAULTS, FIELD_SPECS, FIELDS, FieldSpec, Profile
 from assistant.whatif.scorer import LimitEstimate, compared_with_common, estimate_limit
+from ui.i18n import tr
 from ui.render import PRIVATE, callout, safe_markdown, safe_text
 
 NOTHING_MOVES = ("和常见情况相比，没有拉高或拉低估算的因素。 "
@@ -268,11 +269,11 @@ def build_whatif_tab(surface: Surface) -> None:
     def form(*values: Any) -> tuple[str, str, str, str, str, Figure | None]:
         return whatif_form(surface, *values)
 
-    with gr.Tab("额度模拟 What-if", id="whatif"):
+    with gr.Tab(tr("额度模拟"), id="whatif"):
         gr.Markdown(NOTICE_MD, elem_classes=["mb-notice"], elem_id="mb-notice")
         with gr.Row():
             with gr.Column(scale=1):
-                gr.Markdown("### 你的情况 Your profile")
+                gr.Markdown(tr("### 你的情况"))
                 inputs: list[gr.components.Component] = []
                 for name in FIELDS:
                     spec = FIELD_SPECS[name]
@@ -293,7 +294,7 @@ def build_whatif_tab(surface: Surface) -> None:
                             placeholder="可不填 optional" if spec.nullable else "",
                             elem_id=f"mb-wi-{name}", max_lines=1))
             with gr.Column(scale=1):
-                gr.Markdown("### 改变 Change")
+                gr.Markdown(tr("### 改变"))
                 choices = [("（不改）No change", NOT_CHANGED)] + [(_label(f), f) for f in FIELDS]
                 for i in range(CHANGE_ROWS):
                     with gr.Row():
@@ -303,7 +304,7 @@ def build_whatif_tab(surface: Surface) -> None:
                         inputs.append(gr.Textbox("", label=f"新值 New value {i + 1}",
                                                  placeholder="例如 e.g. 2", max_lines=1,
                                                  elem_id=f"mb-change-value-{i}"))
-                run = gr.Button("估算 Estimate", variant="primary", elem_id="mb-whatif-run")
+                run = gr.Button(tr("估算"), variant="primary", elem_id="mb-whatif-run")
                 first = form(*[c.value for c in inputs])
                 error = gr.Markdown(first[0], elem_id="mb-whatif-error")
                 with gr.Row():
@@ -311,7 +312,7 @@ def build_whatif_tab(surface: Surface) -> None:
                     after = gr.Markdown(first[2], elem_id="mb-whatif-after")
                 reasons = gr.Markdown(first[3], elem_id="mb-whatif-reasons")
                 suggestion = gr.Markdown(first[4], elem_id="mb-whatif-suggestion")
-        chart = gr.Plot(first[5], label="各因素加减分 Points each factor adds or takes away",
+        chart = gr.Plot(first[5], label=tr("各因素加减分"),
                         elem_id="mb-whatif-chart")
         triggers: list[Any] = [run.click]
         for c in inputs:
