@@ -273,3 +273,20 @@ def test_knowledge_search_uses_the_answer_rule(bot) -> None:  # type: ignore[no-
     found = bot.find_entries("在闲鱼买东西会开通借呗吗", k=5)
     assert found and found[0].doc_id == "xianyu-buying-does-not-open-jiebei"
     assert all(not c.doc_id.startswith("scam-") for c in bot.find_entries("借呗怎么还款"))
+
+
+def test_every_example_on_the_page_gets_the_answer_it_promises(bot) -> None:  # type: ignore[no-untyped-def]
+    """The chips a newcomer clicks first: the what-if examples estimate, the others answer from
+    the entry they are about, the scam story gets the warning."""
+    from ui.web import EXAMPLES
+
+    kinds = {q: bot.ask(q) for q in EXAMPLES}
+    for q, ans in kinds.items():
+        assert not ans.abstained and not ans.clarifying, q
+    assert kinds["What if my Sesame score goes from 650 to 720?"].route == "whatif"
+    assert "¥" in kinds["What if my Sesame score goes from 650 to 720?"].text
+    assert kinds["如果逾期两次，借呗额度会降多少?"].route == "whatif"
+    assert kinds["闲鱼买家说我要先开通借呗才能收到货款，还发了个二维码"].scam_warning
+    for q in ("在闲鱼买东西会开通借呗吗?", "Does buying on Xianyu open Jiebei?"):
+        assert kinds[q].citations[0].doc_id == "xianyu-buying-does-not-open-jiebei", q
+    assert kinds["借呗逾期有什么后果?"].citations[0].doc_id.startswith("jiebei-overdue")

@@ -329,3 +329,21 @@ def test_every_page_text_is_translated_not_shown_as_a_key(page: Any, server: str
             text = tab.locator("body").inner_text()
             assert "translation_metadata" not in text and "i18n{" not in text, (locale, i)
         tab.context.close()
+
+
+def test_no_serious_accessibility_violations_on_any_tab(page: Any, server: str) -> None:
+    """axe-core (axe-playwright-python ships it: offline) on each tab at both sizes: no serious or
+    critical violation."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+    for width, height in ((1280, 800), (390, 844)):
+        tab = _fresh(page, server, width, height)
+        for i in range(tab.get_by_role("tab").count()):
+            tab.get_by_role("tab").nth(i).click()
+            tab.wait_for_timeout(500)
+            found = axe.run(tab).response["violations"]
+            bad = [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in found
+                   if v["impact"] in ("serious", "critical")]
+            assert not bad, (width, i, bad)
+        tab.context.close()

@@ -12,6 +12,7 @@ A question without a usable number gets a request for that number instead. Never
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -57,10 +58,27 @@ def whatif_reply(text: Text, lang: str) -> WhatIfReply:
     if lang not in NOTICE:
         lang = detect_language(str(text)[:2000])
     try:
-        return _compose(parse_slots(text), lang)
+        reply = _compose(parse_slots(text), lang)
+        if not reply.needs_input and not PRODUCT.search(str(text)):
+            # "What if my Sesame score goes from 650 to 720?": which limit? Jiebei's, and say so
+            first, _, rest = reply.text.partition("\n")
+            reply = WhatIfReply("\n".join([first, NO_PRODUCT[lang], rest]), *_tail(reply))
+        return reply
     except Exception:  # the chat edge: log, then ask rather than crash
         log.exception("what-if reply failed for %r", str(text)[:200])
         return _ask(lang, ("sesame_score",), {})
+
+
+PRODUCT = re.compile(r"借呗|借唄|花呗|花唄|网商贷|\bjiebei\b|\bhuabei\b|\bmybank\b", re.I)
+NO_PRODUCT = {
+    "zh": "（你没说是哪个产品，这里按借呗额度估算。）",
+    "en": "(You did not name a product, so this estimates a Jiebei limit.)",
+}
+
+
+def _tail(reply: WhatIfReply) -> tuple[bool, LimitEstimate | None, LimitEstimate | None,
+                                        tuple[str, ...]]:
+    return reply.needs_input, reply.estimate_before, reply.estimate_after, reply.assumed
 
 
 def _compose(slots: Slots, lang: str) -> WhatIfReply:

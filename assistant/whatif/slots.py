@@ -199,7 +199,7 @@ def _parse(t: str) -> Slots:
         values = {k: v for k, v in changes.items() if not isinstance(v, Relative)}
         changes = {}
     missing = [f for f in FIELDS if (f in masked or f in bad) and f not in values]
-    personal = _is_personal(t, bool(values or changes), bool(missing))
+    personal = _is_personal(t, bool(values or changes), bool(missing), bool(changes))
     if personal and not changes and not missing and not ESTIMATE.search(t) \
             and not HYP.search(t) and (all(v == 0 for v in values.values()) or GENERAL.search(t)):
         # "我一次都没逾期过，额度为啥被砍了", "为什么借呗额度没用完借不了钱了":
@@ -246,7 +246,7 @@ def _direction_clause(t: str, mentions: list[_Mention], values: dict[str, int | 
                     changes[m.field] = value
 
 
-def _is_personal(t: str, has_slots: bool, has_missing: bool) -> bool:
+def _is_personal(t: str, has_slots: bool, has_missing: bool, has_changes: bool = False) -> bool:
     if HOW_TO.search(t) and not ESTIMATE.search(t) and not HYP.search(t):
         return False  # "额度两年没动过 咋提额" asks what to do: the knowledge base answers
     limit = LIMIT.search(t) is not None
@@ -260,6 +260,8 @@ def _is_personal(t: str, has_slots: bool, has_missing: bool) -> bool:
         return False  # "分6期要多付多少手续费" asks about fees
     if has_slots and (limit or estimate):
         return True
+    if has_changes and HYP.search(t) and not GENERAL.search(t):
+        return True  # "What if my Sesame score goes from 650 to 720?": estimated for Jiebei
     if has_missing and limit:
         return True
     return bool(FIRST_PERSON.search(t) and limit and estimate and not GENERAL.search(t))
