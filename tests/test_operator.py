@@ -25,7 +25,8 @@ class Bot(FakeBot):
     """With an embedder for the gaps: one dimension per question length (enough to group)."""
 
     components = SimpleNamespace(search=SimpleNamespace(
-        embed_many=lambda texts: [[1.0, float(len(t))] for t in texts]))
+        embed_many=lambda texts: [[1.0, float(len(t))] for t in texts],
+        search=lambda q, k=3: SimpleNamespace(hits=[])))
 
     def knowledge_entries(self) -> list[Any]:
         return sorted(load_knowledge().by_id().values(), key=lambda e: e.id)
