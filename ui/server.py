@@ -30,6 +30,10 @@ def create_app(
 
         api_face, page_face = Recorded(assistant, log, "api"), Recorded(assistant, log, "page")
     app = create_api(api_face)
+    if log is not None:
+        # written during the graceful shutdown: uvicorn re-raises SIGTERM once it is done, and
+        # the process then ends without running `finally` blocks (rows answered were lost)
+        app.router.on_shutdown.append(log.close)
     if admin_token:
         from ui.operator import add_operator
 
