@@ -24,24 +24,9 @@ from assistant.questionlog.store import QuestionLog
 from assistant.whatif.simulate import Simulation, simulate
 
 
-def luhn_card(prefix: str = "622202123456789") -> str:
-    """A bank-card number that passes the Luhn check (so the masker must catch it)."""
-    for last in "0123456789":
-        digits = prefix + last
-        total = 0
-        for i, ch in enumerate(reversed(digits)):
-            d = int(ch)
-            if i % 2 == 1:
-                d = d * 2 - 9 if d > 4 else d * 2
-            total += d
-        if total % 10 == 0:
-            return digits
-    raise AssertionError("unreachable")
-
-
 ID_CARD = "11010519491231002X"  # checksum-valid
 MOBILE = "13812345678"
-CARD = luhn_card()
+CARD = "6222021234567894"  # passes the Luhn check, so the masker must catch it
 FULL_WIDTH_MOBILE = "１３９８７６５４３２１"
 SECRETS = (ID_CARD, MOBILE, CARD, "13987654321", "87654321")
 PERSONAL = (f"我身份证{ID_CARD}手机{MOBILE}卡号{CARD}，另一个手机{FULL_WIDTH_MOBILE}，"
