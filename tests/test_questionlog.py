@@ -23,7 +23,6 @@ from assistant.questionlog.recording import Recorded
 from assistant.questionlog.store import QuestionLog
 from assistant.whatif.simulate import Simulation, simulate
 
-
 ID_CARD = "11010519491231002X"  # checksum-valid
 MOBILE = "13812345678"
 CARD = "6222021234567894"  # passes the Luhn check, so the masker must catch it
