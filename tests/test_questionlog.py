@@ -289,3 +289,18 @@ def test_the_app_closes_the_log_when_it_shuts_down(tmp_path: Path) -> None:
     reader = QuestionLog(f"sqlite:///{tmp_path / 'q.db'}", migrate=False)
     assert reader.counts()["questions"] == 5
     reader.close()
+
+
+def test_a_page_comment_goes_with_the_vote_given_on_the_last_answer(log: QuestionLog) -> None:
+    from ui import web
+
+    rec = Recorded(FakeBot(), log, "page")
+    *_, (_, turns, _) = web.chat_stream(rec, "借呗能提前还吗", [], delay=0)
+    answer_id = turns[-1]["id"]
+    assert web.record_comment(rec, turns, {}, f"没说清楚，我手机{MOBILE}")  # no vote: 👎 other
+    assert web.record_comment(rec, turns, {answer_id: 1}, "很清楚")  # after a 👍
+    assert not web.record_comment(rec, turns, {}, "   ")  # nothing to record
+    assert not web.record_comment(rec, [], {}, "no answer yet")
+    log.flush()
+    rows = [(f["vote"], f["reason"], f["comment"]) for f in log.feedback_rows()]
+    assert rows == [(-1, "other", "没说清楚，我手机138****5678"), (1, None, "很清楚")]

@@ -41,6 +41,9 @@ ENGLISH: dict[str, str] = {
     RECORDING_LINE:
         "Questions are recorded without personal numbers to improve answers, kept {days} days "
         "(MINGBAI_LOG_DAYS), answers not stored; MINGBAI_LOG_QUESTIONS=0 turns it off.",
+    "对上一条回答有话要说？（可选，请不要写个人号码）":
+        "Anything to add about the last answer? (optional; no personal numbers, please)",
+    "发送反馈": "Send feedback",
     "### 你的情况": "### Your profile",
     "### 改变": "### Change",
     "估算": "Estimate",

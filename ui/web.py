@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import html
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -205,6 +205,19 @@ def record_feedback(assistant: AssistantLike, turns: Sequence[Turn] | None, inde
     return bool(record(answer_id, -1, reason))
 
 
+def record_comment(assistant: AssistantLike, turns: Sequence[Turn] | None,
+                   votes: Mapping[str, int] | None, comment: str) -> bool:
+    """A free-text comment on the last answer, with the vote given on it (👎 "other" if none:
+    a comment is most often a complaint). Masked by the recorder. False if nothing to record."""
+    record = getattr(assistant, "feedback", None)
+    text = (comment or "").strip()
+    answer_id = (list(turns or [{}]) or [{}])[-1].get("id")
+    if record is None or not text or not answer_id:
+        return False
+    vote = (votes or {}).get(answer_id, -1)
+    return bool(record(answer_id, vote, None if vote > 0 else "other", text))
+
+
 def related_questions(turns: Sequence[Turn] | None) -> list[list[str]]:
     """The questions offered after the last answer (猜你想问), as rows of a Dataset."""
     last = (turns or [{}])[-1]
@@ -305,6 +318,11 @@ def _chat_tab(assistant: AssistantLike) -> tuple[Any, Any, Any]:
         gr.Markdown(tr(INDEPENDENT_LINE), elem_id="mb-independent", elem_classes=["mb-small"])
         if recording:
             gr.Markdown(tr(RECORDING_LINE), elem_id="mb-recording", elem_classes=["mb-small"])
+        with gr.Row(visible=recording):
+            comment = gr.Textbox(placeholder=tr("对上一条回答有话要说？（可选，请不要写个人号码）"),
+                                 show_label=False, elem_id="mb-comment", scale=8, max_lines=3)
+            send_comment = gr.Button(tr("发送反馈"), elem_id="mb-comment-send", scale=1,
+                                     min_width=64)
 
         def with_related(question: str, state: list[Turn]) -> Iterator[Any]:
             # the related questions come in the turn's own last update, not in a later event: a
@@ -333,10 +351,26 @@ def _chat_tab(assistant: AssistantLike) -> tuple[Any, Any, Any]:
         clear.click(**forget)
         chatbot.clear(**forget)
         if recording:
-            def on_like(data: gr.LikeData, state: list[Turn]) -> None:
-                record_feedback(assistant, state, data.index, data.liked)
+            votes = gr.State({})  # answer id -> the vote given on it (for a later comment)
 
-            chatbot.like(on_like, [turns], None, **PRIVATE)
+            def on_like(data: gr.LikeData, state: list[Turn], given: dict[str, int]
+                        ) -> dict[str, int]:
+                record_feedback(assistant, state, data.index, data.liked)
+                position = data.index[0] if isinstance(data.index, list | tuple) else data.index
+                if isinstance(position, int) and position // 2 < len(state or []):
+                    answer_id = state[position // 2].get("id")
+                    if answer_id:
+                        given = {**given, answer_id: 1 if data.liked is True else -1}
+                return given
+
+            def on_comment(text: str, state: list[Turn], given: dict[str, int]) -> str:
+                if record_comment(assistant, state, given, text):
+                    gr.Info("已收到，谢谢。 Received, thank you.")
+                return ""
+
+            chatbot.like(on_like, [turns, votes], votes, **PRIVATE)
+            gr.on([comment.submit, send_comment.click], on_comment, [comment, turns, votes],
+                  comment, **PRIVATE)
     return chatbot, turns, related
 
 

@@ -12,11 +12,14 @@ The examples are users' words: rephrase them in our own before they go into an e
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from knowledge.lang import detect_language
 
 MARGIN_BELOW = 0.01  # a best entry this close to the second is a barely answered question
 # The widest cosine distance inside one group. e5-small squeezes Chinese questions together:
@@ -53,14 +56,22 @@ class Gap:
             "title_en: TODO\n"
             "tags: [TODO]\n"
             "products: [TODO]\n"
-            "questions_zh:\n  - TODO\n"
-            "questions_en:\n  - TODO\n"
+            f"questions_zh:\n{self._template('zh')}"
+            f"questions_en:\n{self._template('en')}"
             "sources:\n  - TODO (a law and its article, or an agreement or help page by name)\n"
             "reviewed: TODO\n"
             "---\n"
             "## 中文\n\nTODO" + ("（先写结论，再写要点）\n" if zh else "\n")
             + "\n## English\n\nTODO\n"
         )
+
+
+    def _template(self, lang: str) -> str:
+        """The examples of ``lang`` as the questions to write, each marked to be rephrased."""
+        mine = [e for e in self.examples if (detect_language(e) == lang)]
+        mark = "TODO 用自己的话改写：" if lang == "zh" else "TODO rephrase in our words: "
+        items = [f"  - {json.dumps(mark + e, ensure_ascii=False)}" for e in mine] or ["  - TODO"]
+        return "\n".join(items) + "\n"
 
 
 def candidates(rows: Iterable[Mapping[str, Any]], down_voted: set[str],
