@@ -148,9 +148,8 @@ class Assistant:
         c = self.components
         q = Prepared(text)
         result = c.search.search(q, k=max(k, 10))
-        hits = c.policy.could_answer(result, query=q, lang=q.lang)
-        if not c.scam.mentions_scams(q):
-            hits = [h for h in hits if not c.entries[h.entry_id].is_scam]
+        hits = c.policy.could_answer(result, query=q, lang=q.lang,
+                                     about_scams=c.scam.mentions_scams(q))
         return [self._cite(c.entries[h.entry_id], h, q.lang) for h in hits[:k]]
 
     def langchain_tool(self, k: int = 4) -> BaseTool:

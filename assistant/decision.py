@@ -162,9 +162,7 @@ class DecisionPolicy:
         question)."""
         query = prepare(query)
         products = self.products_of(query)
-        hits = result.hits
-        if not scam and not about_scams:
-            hits = [h for h in hits if not self.entries[h.entry_id].is_scam]
+        hits = result.hits if scam else self._answerable(result.hits, about_scams)
         if not hits:
             return Decision((), "nothing_found", products)
         if scam:
@@ -207,13 +205,21 @@ class DecisionPolicy:
         fitting = [h for h in hits if self.fits_products(self.entries[h.entry_id], products)]
         return [h for h in fitting if h.dense >= needed(h) or h.exact]
 
-    def could_answer(self, result: SearchResult, *, query: Text, lang: Lang) -> list[EntryHit]:
+    def _answerable(self, hits: Sequence[EntryHit], about_scams: bool) -> list[EntryHit]:
+        """``hits`` without the scam entries, unless the question is about scams (a warning is
+        not an answer to an ordinary question)."""
+        return list(hits) if about_scams else [h for h in hits
+                                               if not self.entries[h.entry_id].is_scam]
+
+    def could_answer(self, result: SearchResult, *, query: Text, lang: Lang,
+                     about_scams: bool = True) -> list[EntryHit]:
         """The hits strong enough to answer ``query``, best first, by the rule answers use (a
         knowledge search shows these: nothing for "今天天气怎么样"). Scam entries are left out
-        unless the query is about scams."""
+        unless ``about_scams``, as in :meth:`decide`."""
         query = prepare(query)
         products = self.products_of(query)
-        return self._strong(result.hits, products, self._needed(result, query, lang))
+        hits = self._answerable(result.hits, about_scams)
+        return self._strong(hits, products, self._needed(result, query, lang))
 
     def _prefer_action(self, hits: Sequence[EntryHit], normalized: str) -> EntryHit:
         """The best hit, unless one within ``action_margin`` matches more of the asked actions."""

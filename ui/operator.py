@@ -20,7 +20,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from assistant.questionlog.store import QuestionLog
+from assistant.questionlog.store import QuestionLog, down_voted
 from assistant.questionlog.summary import (
     REVIEW_AFTER_DAYS,
     down_share_by_entry,
@@ -87,10 +87,10 @@ def summary(assistant: Any, log: QuestionLog | None, since: datetime,
     rows = log.questions(since) if log else []
     votes = log.feedback_rows(since) if log else []
     gaps: list[Any] = []
-    if with_gaps and log is not None and rows:
-        from assistant.questionlog.gaps import gaps_since
+    if with_gaps and rows:
+        from assistant.questionlog.gaps import gaps_of
 
-        gaps = gaps_since(assistant, log, since)
+        gaps = gaps_of(assistant, rows, down_voted(votes))  # the rows read above, not again
     most, least = usage(rows, entries)
     return {
         "since": since.date().isoformat(),

@@ -187,17 +187,23 @@ def chat_stream(
     yield _display(done), done, ""
 
 
+def answer_id_at(turns: Sequence[Turn] | None, index: Any) -> str | None:
+    """The id of the answer shown at chat message ``index`` (Gradio's ``LikeData.index``, an int
+    or a list starting with one); None for a user message or an answer without an id."""
+    position = index[0] if isinstance(index, list | tuple) else index
+    turns = list(turns or [])
+    if not isinstance(position, int) or position % 2 != 1 or position // 2 >= len(turns):
+        return None
+    return turns[position // 2].get("id") or None
+
+
 def record_feedback(assistant: AssistantLike, turns: Sequence[Turn] | None, index: Any,
                     liked: bool | str) -> bool:
     """A 👍/👎 (or a 👎 reason) on the chat message at ``index``: recorded against that answer's
     id. False when nothing can be recorded (no log, a message without an id)."""
     record = getattr(assistant, "feedback", None)
-    position = index[0] if isinstance(index, list | tuple) else index
-    if record is None or not isinstance(position, int) or position % 2 != 1:
-        return False
-    turn = list(turns or [])[position // 2] if position // 2 < len(turns or []) else {}
-    answer_id = turn.get("id")
-    if not answer_id:
+    answer_id = answer_id_at(turns, index)
+    if record is None or answer_id is None:
         return False
     if liked is True:
         return bool(record(answer_id, 1))
@@ -211,7 +217,7 @@ def record_comment(assistant: AssistantLike, turns: Sequence[Turn] | None,
     a comment is most often a complaint). Masked by the recorder. False if nothing to record."""
     record = getattr(assistant, "feedback", None)
     text = (comment or "").strip()
-    answer_id = (list(turns or [{}]) or [{}])[-1].get("id")
+    answer_id = turns[-1].get("id") if turns else None
     if record is None or not text or not answer_id:
         return False
     vote = (votes or {}).get(answer_id, -1)
@@ -356,12 +362,10 @@ def _chat_tab(assistant: AssistantLike) -> tuple[Any, Any, Any]:
             def on_like(data: gr.LikeData, state: list[Turn], given: dict[str, int]
                         ) -> dict[str, int]:
                 record_feedback(assistant, state, data.index, data.liked)
-                position = data.index[0] if isinstance(data.index, list | tuple) else data.index
-                if isinstance(position, int) and position // 2 < len(state or []):
-                    answer_id = state[position // 2].get("id")
-                    if answer_id:
-                        given = {**given, answer_id: 1 if data.liked is True else -1}
-                return given
+                answer_id = answer_id_at(state, data.index)
+                if answer_id is None:
+                    return given
+                return {**given, answer_id: 1 if data.liked is True else -1}
 
             def on_comment(text: str, state: list[Turn], given: dict[str, int]) -> str:
                 if record_comment(assistant, state, given, text):

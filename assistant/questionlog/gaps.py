@@ -183,9 +183,15 @@ def _key(question: str) -> str:
 
 
 def gaps_since(assistant: Any, log: Any, since: Any, distance: float = DISTANCE) -> list[Gap]:
-    """The gaps of ``log`` since ``since``, grouped with ``assistant``'s own embedding model and
-    the entries nearest each group (what ``mingbai gaps`` and the operator page show)."""
-    rows = candidates(log.questions(since), log.down_voted(since))
+    """The gaps of ``log`` since ``since`` (what ``mingbai gaps`` shows)."""
+    return gaps_of(assistant, log.questions(since), log.down_voted(since), distance)
+
+
+def gaps_of(assistant: Any, questions: Iterable[Mapping[str, Any]], down_voted: set[str],
+            distance: float = DISTANCE) -> list[Gap]:
+    """The gaps among recorded ``questions``, grouped with ``assistant``'s own embedding model,
+    with the entries nearest each group (the operator page passes the rows it already read)."""
+    rows = candidates(questions, down_voted)
     if not rows:
         return []
     search = assistant.components.search

@@ -223,10 +223,15 @@ class QuestionLog:
 
     def down_voted(self, since: datetime | None = None) -> set[str]:
         """The answer ids whose latest vote is 👎."""
-        latest: dict[str, int] = {}
-        for row in self.feedback_rows(since):
-            latest[row["answer_id"]] = row["vote"]
-        return {a for a, v in latest.items() if v < 0}
+        return down_voted(self.feedback_rows(since))
+
+
+def down_voted(votes: Iterable[Mapping[str, Any]]) -> set[str]:
+    """The answer ids whose latest vote (rows oldest first) is 👎."""
+    latest: dict[str, int] = {}
+    for row in votes:
+        latest[str(row["answer_id"])] = int(row["vote"])
+    return {a for a, v in latest.items() if v < 0}
 
 
 def entry_usage(rows: Iterable[Mapping[str, Any]]) -> dict[str, int]:
