@@ -210,16 +210,18 @@ class QuestionLog:
 
     def questions(self, since: datetime | None = None) -> list[dict[str, Any]]:
         """Every recorded question since ``since``, oldest first, as dicts."""
-        with self.engine.connect() as conn:
-            return [dict(r._mapping) for r in conn.execute(
-                select(*QuestionRow.__table__.columns).order_by(QuestionRow.at, QuestionRow.id)
-                .where(QuestionRow.at >= (since or datetime(1970, 1, 1, tzinfo=UTC))))]
+        return self._rows(QuestionRow, since)
 
     def feedback_rows(self, since: datetime | None = None) -> list[dict[str, Any]]:
+        """Every vote since ``since``, oldest first, as dicts."""
+        return self._rows(FeedbackRow, since)
+
+    def _rows(self, model: Any, since: datetime | None) -> list[dict[str, Any]]:
+        start = since or datetime(1970, 1, 1, tzinfo=UTC)
+        query = (select(*model.__table__.columns).where(model.at >= start)
+                 .order_by(model.at, model.id))
         with self.engine.connect() as conn:
-            return [dict(r._mapping) for r in conn.execute(
-                select(*FeedbackRow.__table__.columns).order_by(FeedbackRow.at, FeedbackRow.id)
-                .where(FeedbackRow.at >= (since or datetime(1970, 1, 1, tzinfo=UTC))))]
+            return [dict(r._mapping) for r in conn.execute(query)]
 
     def down_voted(self, since: datetime | None = None) -> set[str]:
         """The answer ids whose latest vote is 👎."""
