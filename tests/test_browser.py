@@ -240,7 +240,7 @@ def test_what_if_opens_plainly_at_desktop_and_phone_size(page: Any, server: str)
         tab.wait_for_function(
             "() => document.querySelector('#mb-whatif-after')?.innerText.includes('¥')",
             timeout=60_000)
-        assert "After (no change)" in tab.locator("#mb-whatif-after").inner_text()
+        assert "改变后（没有改变）" in tab.locator("#mb-whatif-after").inner_text()
         for box in ("#mb-change-value-0", "#mb-wi-monthly_income"):  # empty, not "0"
             assert tab.locator(f"{box} textarea, {box} input").first.input_value() == "", box
         util = tab.locator("#mb-wi-utilization input[type=number]")
@@ -248,6 +248,14 @@ def test_what_if_opens_plainly_at_desktop_and_phone_size(page: Any, server: str)
         labels = tab.locator("#mb-wi-overdue_12m").inner_text()
         assert "（次）" in labels and tab.locator("#mb-wi-overdue_12m input[type=number]"
                                                  ).get_attribute("max") == "24"
+        chart = tab.locator("#mb-whatif-chart img")  # matplotlib: an image
+        chart.wait_for(timeout=30_000)
+        tab.wait_for_function("() => document.querySelector('#mb-whatif-chart img').complete")
+        shown = chart.bounding_box()
+        natural = chart.evaluate("img => img.naturalWidth")
+        assert shown is not None and shown["x"] + shown["width"] <= width, shown  # not cut off
+        # the chart's 11 pt labels stay readable: drawn at >= 60% of their size (~9 px)
+        assert natural and shown["width"] / natural >= 0.6, (shown, natural)
         tab.screenshot(path=str(ARTIFACTS / f"browser-whatif-{name}.png"), full_page=True)
         context.close()
 
@@ -291,6 +299,63 @@ def test_the_page_speaks_the_browsers_language(page: Any, server: str) -> None:
     assert chinese.get_by_role("button", name="提问").count() == 1
     assert "Chat" not in chinese.locator("#mb-tabs [role=tablist]").inner_text()
     chinese.context.close()
+
+
+def test_the_user_can_switch_the_page_language_and_it_is_kept(page: Any, server: str) -> None:
+    """A Chinese browser, switched to English with the header's button: the tabs, the What-if
+    labels and estimate, the search status and the 👎 reasons follow; a reload keeps the
+    choice; switching back gives Chinese. A French browser (neither) reads Chinese."""
+    tab = _fresh(page, server, 1280, 1400)
+    tab.locator("#mb-lang").click()  # "English"
+    tab.wait_for_selector("#mb-question textarea", timeout=60_000)
+    tab.get_by_role("tab", name="What-if").wait_for(timeout=30_000)
+    tab.get_by_role("tab", name="What-if").click()
+    tab.wait_for_function(
+        "() => document.querySelector('#mb-whatif-after')?.innerText.includes('¥')",
+        timeout=60_000)
+    shown = tab.locator("#mb-whatif-after").inner_text() + tab.locator(
+        "#mb-whatif-reasons").inner_text() + tab.locator("#mb-wi-overdue_12m").inner_text()
+    assert "After (no change)" in shown and "Overdue" in shown, shown
+    assert not re.search(r"[\u4e00-\u9fff]", shown), shown  # one language at a time
+    tab.get_by_role("tab", name="Knowledge").click()
+    tab.locator("#mb-kb-query textarea, #mb-kb-query input").first.fill("weather tomorrow")
+    tab.locator("#mb-kb-search").click()
+    tab.wait_for_function(
+        "() => document.querySelector('#mb-kb-status')?.innerText.includes('No entry')",
+        timeout=30_000)
+    tab.reload(wait_until="domcontentloaded")
+    tab.get_by_role("tab", name="Chat").wait_for(timeout=60_000)
+    assert tab.locator("#mb-lang").inner_text().strip() == "中文"
+    tab.locator("#mb-lang").click()
+    tab.get_by_role("tab", name="问答").wait_for(timeout=60_000)
+    tab.context.close()
+    french = _fresh(page, server, 1280, 800, locale="fr-FR")
+    assert french.get_by_role("tab", name="问答").count() == 1
+    assert french.get_by_role("button", name="提问").count() == 1
+    french.context.close()
+
+
+def test_copy_puts_clean_text_on_the_clipboard(page: Any, server: str) -> None:
+    """Gradio's copy button on an answer: the warning, the verdict, • points and the sources as
+    plain lines; no Markdown, no HTML."""
+    tab = _fresh(page, server, 1280, 1400)
+    tab.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    box = tab.locator("#mb-question textarea")
+    box.fill("闲鱼买家说我要先开通借呗才能收到货款，还发了个二维码让我扫，怎么办")
+    box.press("Enter")
+    bot = tab.locator('[data-testid="bot"]').last
+    bot.locator(".mb-sources").wait_for(timeout=60_000)
+    tab.wait_for_timeout(500)
+    bot.hover()
+    tab.locator('#mb-chat button[aria-label="Copy message"], '
+                '#mb-chat button[aria-label="复制消息"]').last.click()
+    tab.wait_for_timeout(300)
+    copied = tab.evaluate("navigator.clipboard.readText()")
+    assert "警惕诈骗" in copied and "借呗" in copied, copied
+    assert "\n• " in copied and "来源：\n[1]" in copied, copied
+    for markup in ("**", "<div", "<details", "mb-", "&lt;"):
+        assert markup not in copied, (markup, copied)
+    tab.context.close()
 
 
 def test_desktop_shows_the_examples_without_scrolling(page: Any, server: str) -> None:

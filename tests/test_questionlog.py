@@ -213,7 +213,8 @@ def test_page_votes_and_reasons_reach_the_log(log: QuestionLog) -> None:
     *_, (_, turns, _) = web.chat_stream(rec, "借呗能提前还吗", [], delay=0)
     *_, (_, turns, _) = web.chat_stream(rec, "那花呗呢", turns, delay=0)
     assert web.record_feedback(rec, turns, 1, True)  # the first answer: 👍
-    assert web.record_feedback(rec, turns, [3, None], "答错了 Wrong")  # the second: a reason
+    assert web.record_feedback(rec, turns, [3, None], "答错了")  # the second: a reason
+    assert web.FEEDBACK_REASONS["Wrong"] == web.FEEDBACK_REASONS["答错了"]  # on an English page
     assert not web.record_feedback(rec, turns, 2, True)  # a user message takes no vote
     log.flush()
     votes = [(f["answer_id"], f["vote"], f["reason"]) for f in log.feedback_rows()]

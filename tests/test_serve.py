@@ -74,3 +74,35 @@ def test_bad_input_never_500(
 ) -> None:
     r = httpx.request(method, f"{server}{path}", json=body, timeout=30)
     assert r.status_code == status and "error" in r.json()
+
+
+def test_the_language_script_comes_first_in_the_pages_head_only() -> None:
+    """ui.server.FirstInHead: the page at its path gets the script right after <head> (with a
+    matching Content-Length); other paths and other content types pass untouched."""
+    from fastapi import FastAPI
+    from fastapi.responses import HTMLResponse, JSONResponse
+    from fastapi.testclient import TestClient
+
+    from ui.server import FirstInHead
+
+    app = FastAPI()
+
+    @app.get("/")
+    def page() -> HTMLResponse:
+        return HTMLResponse("<html><head><meta charset='utf-8'></head><body>页</body></html>")
+
+    @app.get("/other")
+    def other() -> HTMLResponse:
+        return HTMLResponse("<html><head></head></html>")
+
+    @app.get("/data")
+    def data() -> JSONResponse:
+        return JSONResponse({"text": "<head>"})
+
+    app.add_middleware(FirstInHead, path="/", html="<script>first()</script>")
+    client = TestClient(app)
+    shown = client.get("/")
+    assert shown.text.startswith("<html><head><script>first()</script><meta")
+    assert int(shown.headers["content-length"]) == len(shown.content)
+    assert "first()" not in client.get("/other").text
+    assert client.get("/data").json() == {"text": "<head>"}

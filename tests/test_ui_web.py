@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from types import SimpleNamespace
 from typing import Any
 
@@ -113,10 +114,35 @@ def test_scam_warning_is_a_styled_callout() -> None:
     assert "mb-scam" not in web.render_answer(answer_from([XIANYU], "zh"))
 
 
-def test_abstain_is_styled_as_i_dont_know() -> None:
+def test_abstain_is_styled_as_i_dont_know_in_the_questions_language() -> None:
     shown = web.render_answer(FakeAssistant().ask("今天天气怎么样"))
-    assert 'class="mb-callout mb-abstain"' in shown and "I don't know" in shown
-    assert "<details>" not in shown
+    assert 'class="mb-callout mb-abstain"' in shown and "我不知道" in shown
+    assert "I don't know" not in shown and "<details>" not in shown
+    english = web.render_answer(replace(FakeAssistant().ask("今天天气怎么样"), language="en"))
+    assert "**I don't know**" in english and "**我不知道**" not in english
+
+
+def test_sources_are_headed_in_the_answers_language() -> None:
+    zh = web.render_answer(answer_from([XIANYU], "zh"))
+    en = web.render_answer(answer_from([XIANYU], "en"))
+    assert "**来源**" in zh and "审核于" in zh and "Sources" not in zh and "reviewed" not in zh
+    assert "**Sources**" in en and "reviewed" in en and "来源" not in en
+
+
+def test_copy_gets_the_answer_as_plain_lines() -> None:
+    """The bubble carries the answer's plain text for the copy button: the warning, the verdict
+    without ``**``, the points as • lines and the sources as lines; no HTML."""
+    import base64
+
+    answer = answer_from([SCAM], "zh", scam=WARNING)
+    shown = web.render_answer(answer)
+    found = re.search(r"<!--mb-copy:([A-Za-z0-9+/=]+)-->", shown)
+    assert found is not None
+    copied = base64.b64decode(found.group(1)).decode()
+    assert copied.startswith(WARNING) and SCAM.zh.verdict in copied
+    assert "**" not in copied and "<" not in copied and "• " in copied
+    assert "来源：\n[1]" in copied and SCAM.sources[0] in copied
+    assert "mb-copy" not in web.render_answer(answer, upto=5)  # a streaming bubble: no copy yet
 
 
 def test_chat_streams_chunks_and_ends_with_full_answer() -> None:
@@ -183,17 +209,24 @@ def test_ask_markdown_has_sources_and_rejects_empty_questions() -> None:
 
 
 # -- what-if ---------------------------------------------------------------------------------
-def view(change: tuple[str, Any] = ("", None), **profile: Any) -> tuple[Any, ...]:
-    return whatif_tab.whatif_view(FakeAssistant(), {**DEFAULTS, **profile}, [change])
+def view(change: tuple[str, Any] = ("", None), lang: str = "zh", **profile: Any
+         ) -> tuple[Any, ...]:
+    return whatif_tab.whatif_view(FakeAssistant(), {**DEFAULTS, **profile}, [change], lang)
 
 
 def test_whatif_view_gives_ranges_reasons_suggestion_and_chart() -> None:
     error, before, after, reasons, suggestion, chart = view(("overdue_12m", 2), sesame_score=700)
     assert error == ""
     assert "¥" in before and "¥" in after and before != after
-    assert "逾期" in reasons and "overdue" in reasons and "What lowers it" in reasons
-    assert "What raises it" in reasons and "芝麻分700" in reasons  # both directions, labelled
-    assert "What it takes" in suggestion and "¥" in suggestion
+    assert "逾期" in reasons and "拉低估算" in reasons
+    assert "拉高估算" in reasons and "芝麻分700" in reasons  # both directions, labelled
+    assert "怎样到下一档" in suggestion and "¥" in suggestion
+    english = view(("overdue_12m", 2), "en", sesame_score=700)
+    assert "overdue" in english[3] and "What lowers it" in english[3] and "What it takes" in \
+        english[4]
+    for zh, en in zip((before, after, reasons, suggestion), english[1:5], strict=True):
+        assert not any("\u4e00" <= ch <= "\u9fff" for ch in en), en  # one language at a time
+        assert "What" not in zh and "After" not in zh and "points" not in zh
     assert isinstance(chart, Figure)
     bars = chart.axes[0].patches
     from assistant.whatif.engine import load_rules
@@ -216,13 +249,13 @@ def test_the_tab_opens_with_no_change_and_a_blank_unknown_income() -> None:
     values = [whatif_tab.to_page(f, DEFAULTS[f]) for f in FIELDS]
     rows = ["", None] * whatif_tab.CHANGE_ROWS
     error, before, after, *_ = whatif_tab.whatif_form(FakeAssistant(), *values, *rows)
-    assert error == "" and "After (no change)" in after
+    assert error == "" and "改变后（没有改变）" in after
     assert before.split("**", 2)[2] == after.split("**", 2)[2]  # the same range: nothing applied
 
 
 def test_a_range_only_factor_is_explained_when_it_moves_the_range() -> None:
     _, before, after, reasons, *_ = view(("xianyu_orders_12m", 50))
-    assert before != after and "闲鱼订单50单" in reasons and "What raises it" in reasons
+    assert before != after and "闲鱼订单50单" in reasons and "拉高估算" in reasons
 
 
 def test_whatif_json_and_its_notice() -> None:
@@ -253,12 +286,14 @@ def test_invalid_whatif_value_gives_a_friendly_error(
     change: tuple[str, Any], profile: dict[str, Any], field: str, label: str
 ) -> None:
     error, before, after, *_, chart = view(change, **profile)
-    assert "mb-error" in error and "Invalid input" in error and "输入有误" in error
+    english = view(change, "en", **profile)[0]
+    assert "mb-error" in error and "输入有误" in error and "Invalid input" not in error
     from assistant.whatif.fields import FIELD_SPECS
 
-    # named by its label in both languages, never by the internal name (sesame_score)
-    assert label in error and f"Invalid input: {FIELD_SPECS[field].label_en}" in plain(error)
-    assert ("_" in field) <= (field not in plain(error))
+    # named by its label in the page's language, never by the internal name (sesame_score)
+    assert label in error and f"Invalid input: {FIELD_SPECS[field].label_en}" in plain(english)
+    assert "输入有误" not in english
+    assert ("_" in field) <= (field not in plain(error) + plain(english))
     assert before == after == "—" and chart is None
 
 
@@ -281,14 +316,19 @@ def test_form_inputs_map_to_profile_and_changes() -> None:
 # -- knowledge -------------------------------------------------------------------------------
 def test_browse_lists_every_entry() -> None:
     table = knowledge_tab.browse_table(FakeAssistant())
-    assert list(table.columns) == knowledge_tab.BROWSE_COLUMNS
+    assert list(table.columns) == knowledge_tab.BROWSE_COLUMNS["zh"]
     assert list(table["id"]) == sorted([XIANYU.id, SCAM.id])
-    assert XIANYU.reviewed.isoformat() in set(table["审核于 Reviewed"])
+    assert XIANYU.reviewed.isoformat() in set(table["审核于"])
+    assert XIANYU.title_zh in set(table["标题"])
+    english = knowledge_tab.browse_table(FakeAssistant(), "en")
+    assert list(english.columns) == knowledge_tab.BROWSE_COLUMNS["en"]
+    assert XIANYU.title_en in set(english["Title"])
 
 
 def test_search_shows_title_verdict_sources_reviewed() -> None:
     status, table = knowledge_tab.search_knowledge(FakeAssistant(), "seed")
-    assert "1 found" in status and isinstance(table, pd.DataFrame)
+    assert "找到 1 条" in status and isinstance(table, pd.DataFrame)
+    assert "1 found" in knowledge_tab.search_knowledge(FakeAssistant(), "seed", lang="en")[0]
     row = table.iloc[0].tolist()
     assert row == [XIANYU.id, XIANYU.title_zh, XIANYU.zh.verdict, "；".join(XIANYU.sources),
                    XIANYU.reviewed.isoformat()]
@@ -296,12 +336,17 @@ def test_search_shows_title_verdict_sources_reviewed() -> None:
     assert knowledge_tab.search_knowledge(FakeAssistant(), "  ")[1].empty
 
 
-def test_view_entry_in_both_languages_with_sources() -> None:
+def test_view_entry_in_the_pages_language_with_the_other_folded() -> None:
     md = knowledge_tab.view_entry(FakeAssistant(), XIANYU.id)
-    for text in (XIANYU.title_zh, XIANYU.title_en, XIANYU.zh.verdict, XIANYU.en.verdict,
+    for text in (XIANYU.title_zh, XIANYU.zh.verdict, XIANYU.en.verdict,
                  XIANYU.sources[0], XIANYU.reviewed.isoformat()):
         assert text in md
-    assert "Choose" in knowledge_tab.view_entry(FakeAssistant(), None)
+    assert md.index(XIANYU.zh.verdict) < md.index("<details>") < md.index(XIANYU.en.verdict)
+    english = knowledge_tab.view_entry(FakeAssistant(), XIANYU.id, "en")
+    assert english.startswith(f"## {XIANYU.title_en}") and "### Sources" in english
+    assert english.index(XIANYU.en.verdict) < english.index("<details>")
+    assert "选择" in knowledge_tab.view_entry(FakeAssistant(), None)
+    assert "Choose" in knowledge_tab.view_entry(FakeAssistant(), None, "en")
     assert "&lt;x&gt;" in knowledge_tab.view_entry(FakeAssistant(), "<x>")
 
 
@@ -357,4 +402,6 @@ def test_text_boxes_take_what_people_type() -> None:
 
 def test_a_search_that_finds_nothing_says_so() -> None:
     status, table = knowledge_tab.search_knowledge(FakeAssistant(), "天气")
-    assert table.empty and "No entry answers this" in status
+    assert table.empty and "没有能回答这个的条目" in status
+    assert "No entry answers this" in knowledge_tab.search_knowledge(FakeAssistant(), "天气",
+                                                                    lang="en")[0]

@@ -41,13 +41,52 @@ def create_app(
     if with_page:
         import gradio as gr
 
-        from ui.i18n import page_i18n
-        from ui.web import CSS, THEME, build_ui
+        from ui.i18n import LANGUAGE_HEAD, page_i18n
+        from ui.web import CSS, HEAD, THEME, build_ui
 
         demo = build_ui(page_face)
-        app = gr.mount_gradio_app(app, demo, path="/", css=CSS, theme=THEME, footer_links=["api"],
-                                  i18n=page_i18n())
+        app = gr.mount_gradio_app(app, demo, path="/", css=CSS, theme=THEME, head=HEAD,
+                                  footer_links=["api"], i18n=page_i18n())
+        app.add_middleware(FirstInHead, path="/", html=LANGUAGE_HEAD)
     return app
+
+
+class FirstInHead:
+    """ASGI middleware: ``html`` becomes the first thing in the ``<head>`` of the page at
+    ``path``. Gradio adds a Blocks' own ``head`` from its scripts, after its I18n has read
+    the browser's language; the language choice (``ui.i18n.LANGUAGE_HEAD``) must run before.
+    Every other request passes through untouched (the queue's event streams included)."""
+
+    def __init__(self, app: Any, path: str, html: str) -> None:
+        self.app, self.path, self.html = app, path, html.encode()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope.get("method") != "GET" or scope["path"] != self.path:
+            await self.app(scope, receive, send)
+            return
+        start: dict[str, Any] = {}
+        chunks: list[bytes] = []
+
+        async def rewrite(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+                return
+            if message["type"] != "http.response.body":
+                await send(message)
+                return
+            chunks.append(message.get("body", b""))
+            if message.get("more_body"):
+                return
+            body = b"".join(chunks)
+            headers = [(k, v) for k, v in start.get("headers", [])
+                       if k.lower() != b"content-length"]
+            if dict(headers).get(b"content-type", b"").startswith(b"text/html"):
+                body = body.replace(b"<head>", b"<head>" + self.html, 1)
+            await send({**start, "headers": [*headers, (b"content-length",
+                                                        str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})
+
+        await self.app(scope, receive, rewrite)
 
 
 def freeze_startup_objects() -> None:

@@ -13,6 +13,7 @@ Named API endpoints: ``/ask`` (question -> Markdown with sources), ``/what_if`` 
 
 from __future__ import annotations
 
+import base64
 import html
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -24,7 +25,15 @@ import gradio as gr
 from assistant.answer import Answer, Citation
 from assistant.composer import SOURCES_HEADING
 from assistant.surface import Surface
-from ui.i18n import INDEPENDENT_LINE, RECORDING_LINE, tr
+from ui.i18n import (
+    INDEPENDENT_LINE,
+    RECORDING_LINE,
+    SWITCH_LANGUAGE_JS,
+    Lang,
+    in_page_language,
+    say,
+    tr,
+)
 from ui.knowledge_tab import (
     BROWSE_COLUMNS,
     SEARCH_COLUMNS,
@@ -35,7 +44,7 @@ from ui.knowledge_tab import (
     selected_id,
     view_entry,
 )
-from ui.render import CONCURRENCY, PRIVATE, callout, safe_markdown, safe_text
+from ui.render import CONCURRENCY, PRIVATE, OnLoad, callout, plain_text, safe_markdown, safe_text
 from ui.whatif_tab import (
     CHANGE_ROWS,
     NOT_CHANGED,
@@ -49,7 +58,8 @@ from ui.whatif_tab import (
 )
 
 __all__ = [  # the other tabs' handlers and the shared helpers are re-exported from here
-    "BROWSE_COLUMNS", "CHANGE_ROWS", "CONCURRENCY", "CSS", "EXAMPLES", "NOTICE_MD", "NOT_CHANGED",
+    "BROWSE_COLUMNS", "CHANGE_ROWS", "CONCURRENCY", "CSS", "EXAMPLES", "HEAD", "NOTICE_MD",
+    "NOT_CHANGED",
     "PRIVATE", "SEARCH_COLUMNS", "STREAM_CHUNKS", "STREAM_DELAY_S", "THEME", "AssistantLike",
     "History", "Turn", "ask_markdown", "browse_table", "build_ui", "chat_stream",
     "compute_whatif", "entry_markdown", "factor_chart", "friendly_error",
@@ -73,13 +83,15 @@ EXAMPLES: tuple[str, ...] = (
     "What if my Sesame score goes from 650 to 720?",
     "借呗逾期有什么后果?",
 )
-# the 👎 reasons (assistant.questionlog.schema.REASONS), shown under the message's flag icon
-FEEDBACK_REASONS = {
-    "没回答我的问题 Not answered": "not_answered",
-    "答错了 Wrong": "wrong",
-    "看不懂 Hard to understand": "unclear",
-    "其他 Other": "other",
+# the 👎 reasons (assistant.questionlog.schema.REASONS), shown under the message's flag icon,
+# in the page's language
+FEEDBACK_OPTIONS = {
+    "zh": {"没回答我的问题": "not_answered", "答错了": "wrong", "看不懂": "unclear",
+           "其他": "other"},
+    "en": {"Not answered": "not_answered", "Wrong": "wrong", "Hard to understand": "unclear",
+           "Other": "other"},
 }
+FEEDBACK_REASONS = {**FEEDBACK_OPTIONS["zh"], **FEEDBACK_OPTIONS["en"]}  # label -> reason
 STREAM_CHUNKS = 4
 STREAM_DELAY_S = 0.04  # between streamed chunks, so the page visibly streams
 
@@ -98,30 +110,45 @@ def _body(answer: Answer) -> str:
     return text.strip()
 
 
-def render_sources(citations: Sequence[Citation]) -> str:
-    """Numbered sources, each expandable: title, verdict snippet, references, reviewed date."""
+def render_sources(citations: Sequence[Citation], lang: str = "zh") -> str:
+    """Numbered sources, each expandable: title, verdict snippet, references, reviewed date (in
+    the answer's language)."""
     items = []
     for i, c in enumerate(citations, 1):
         refs = "\n".join(f"- {safe_markdown(r)}" for r in c.sources)
-        reviewed = f"审核于 reviewed {c.reviewed}" if c.reviewed else ""
+        reviewed = f"{say(lang, '审核于', 'reviewed')} {c.reviewed}" if c.reviewed else ""
         items.append(
             f"<details><summary>[{i}] {html.escape(c.title)}</summary>\n\n"
             f"{safe_markdown(c.snippet)}\n\n{refs}\n\n{reviewed} · `{c.doc_id}`\n\n</details>"
         )
-    return '<div class="mb-sources">\n\n**来源 Sources**\n\n' + "\n\n".join(items) + "\n\n</div>"
+    heading = say(lang, "来源", "Sources")
+    return (f'<div class="mb-sources">\n\n**{heading}**\n\n' + "\n\n".join(items)
+            + "\n\n</div>")
+
+
+def _copy_mark(answer: Answer) -> str:
+    """The answer as plain text, hidden in the bubble for the copy button (``COPY_HEAD``)."""
+    data = base64.b64encode(plain_text(answer.text).encode()).decode()
+    return f"<!--mb-copy:{data}-->"
 
 
 def render_answer(answer: Answer, upto: int | None = None) -> str:
     """The chat bubble: scam callout, the answer (or an "I don't know" callout), sources.
 
     ``upto`` shows only the first characters of the answer (streaming); sources come last.
+    A whole answer carries its plain text for the copy button.
     """
+    shown = _rendered(answer, upto)
+    return shown if upto is not None else f"{shown}\n\n{_copy_mark(answer)}"
+
+
+def _rendered(answer: Answer, upto: int | None) -> str:
     if answer.parts and upto is None:
         blocks = [callout("scam", f"**{safe_markdown(answer.scam_warning)}**")] \
             if answer.scam_warning else []
         blocks += [safe_markdown(n) for n in answer.notes]
         for i, part in enumerate(answer.parts, 1):
-            inner = render_answer(replace(part, scam_warning=None, text=_body(part)))
+            inner = _rendered(replace(part, scam_warning=None, text=_body(part)), None)
             blocks.append(f"**{i}. {safe_markdown(part.question)}**\n\n{inner}")
         return "\n\n".join(blocks)
     body = _body(answer)
@@ -131,11 +158,12 @@ def render_answer(answer: Answer, upto: int | None = None) -> str:
     if answer.scam_warning:
         parts.append(callout("scam", f"**{safe_markdown(answer.scam_warning)}**"))
     if answer.abstained:
-        parts.append(callout("abstain", f"**我不知道 I don't know**\n\n{shown}"))
+        dont_know = say(answer.language, "我不知道", "I don't know")
+        parts.append(callout("abstain", f"**{dont_know}**\n\n{shown}"))
     else:
         parts.append(shown)
     if answer.citations and not partial:
-        parts.append(render_sources(answer.citations))
+        parts.append(render_sources(answer.citations, answer.language))
     return "\n\n".join(parts)
 
 
@@ -157,11 +185,12 @@ def _display(turns: Sequence[Turn]) -> History:
 
 def chat_stream(
     assistant: AssistantLike, question: str, turns: Sequence[Turn] | None,
-    delay: float = STREAM_DELAY_S,
+    delay: float = STREAM_DELAY_S, lang: str = "zh",
 ) -> Iterator[tuple[History, list[Turn], str]]:
     """Yield (chatbot messages, turns, textbox value) as the answer streams in.
 
     Earlier turns go to ``ask`` as history, so follow-ups ("那借呗呢?") use the conversation.
+    The answer is in the question's language; a failure is told in ``lang``, the page's.
     """
     turns = list(turns or [])
     question = (question or "").strip()
@@ -173,7 +202,8 @@ def chat_stream(
     try:
         answer = assistant.ask(question, _history(turns))
     except Exception as exc:  # the UI edge: show the problem, keep the page alive
-        shown = callout("error", f"**出错了 Something went wrong:** {safe_text(str(exc))}")
+        shown = callout("error", f"**{say(lang, '出错了：', 'Something went wrong:')}** "
+                                 f"{safe_text(str(exc))}")
         done = [*turns, {"question": question, "answer": "", "shown": shown, "suggested": ""}]
         yield _display(done), done, ""
         return
@@ -251,7 +281,7 @@ CSS = """
 .mb-abstain { background: #f1f3f4; border-color: #80868b; color: #3c4043; }
 .mb-error { background: #fef7e0; border-color: #e37400; color: #5c3200; }
 .mb-notice { background: #fff8e1; border-left: 5px solid #f9a825; border-radius: 8px;
-             padding: .4em .9em; color: #4e3a00; }
+             padding: .4em .9em; color: #4e3a00; font-weight: 600; }
 .mb-sources { border-top: 1px solid #dadce0; margin-top: .6em; padding-top: .3em;
               font-size: .92em; }
 .mb-sources details { margin: .2em 0; }
@@ -296,7 +326,34 @@ def restore(turns: list[Turn] | None) -> tuple[History, list[Turn], Any]:
     return _display(turns), turns, gr.Dataset(samples=rows, visible=bool(rows))
 
 
-def _chat_tab(assistant: AssistantLike) -> tuple[Any, Any, Any]:
+# Gradio's copy button copies a message's Markdown and HTML; a finished answer carries its plain
+# text (``_copy_mark``), and this puts that on the clipboard instead (WeChat gets clean lines).
+COPY_HEAD = """<script>
+(() => {
+  const MARK = /<!--mb-copy:([A-Za-z0-9+/=]+)-->/;
+  const plain = (text) => {
+    const found = typeof text === "string" ? MARK.exec(text) : null;
+    if (!found) return text;
+    return new TextDecoder().decode(Uint8Array.from(atob(found[1]), (c) => c.charCodeAt(0)));
+  };
+  const clip = navigator.clipboard;
+  if (clip && clip.writeText) {
+    const write = clip.writeText.bind(clip);
+    clip.writeText = (text) => write(plain(text));
+  }
+  // without the clipboard API (a page served over plain http) Gradio copies from a textarea
+  document.addEventListener("copy", (event) => {
+    const box = [...document.querySelectorAll("textarea")].find((t) => MARK.test(t.value));
+    if (!box || !event.clipboardData) return;
+    event.clipboardData.setData("text/plain", plain(box.value));
+    event.preventDefault();
+  }, true);
+})();
+</script>"""
+HEAD = COPY_HEAD  # pass as ``head`` with CSS and THEME (ui.server puts LANGUAGE_HEAD first)
+
+
+def _chat_tab(assistant: AssistantLike) -> OnLoad:
     log = getattr(assistant, "log", None)
     recording = log is not None and getattr(assistant, "feedback", None) is not None
     with gr.Tab(tr("问答"), id="chat"):
@@ -304,7 +361,7 @@ def _chat_tab(assistant: AssistantLike) -> tuple[Any, Any, Any]:
             elem_id="mb-chat", show_label=False, height="min(480px, 52vh)", autoscroll=False,
             sanitize_html=True,
             render_markdown=True, allow_tags=False, latex_delimiters=[],
-            feedback_options=("Like", "Dislike", *FEEDBACK_REASONS) if recording else None,
+            feedback_options=_feedback_options("zh") if recording else None,
             buttons=["copy"],
             placeholder=tr("**明白** · 花呗、借呗、芝麻信用、征信、闲鱼防骗；有来源的回答。"),
         )
@@ -330,26 +387,27 @@ def _chat_tab(assistant: AssistantLike) -> tuple[Any, Any, Any]:
             send_comment = gr.Button(tr("发送反馈"), elem_id="mb-comment-send", scale=1,
                                      min_width=64)
 
-        def with_related(question: str, state: list[Turn]) -> Iterator[Any]:
+        def with_related(lang: Lang, question: str, state: list[Turn]) -> Iterator[Any]:
             # the related questions come in the turn's own last update, not in a later event: a
             # clear between the answer and a separate update could not then bring them back
             hidden = gr.Dataset(samples=[], visible=False)
             last = None
-            for last in chat_stream(assistant, question, state):
+            for last in chat_stream(assistant, question, state, lang=lang):
                 yield (*last, hidden)
             if last is not None:
                 rows = related_questions(last[1])
                 yield (*last, gr.Dataset(samples=rows, visible=bool(rows)))
 
-        def stream_example(sample: list[str], state: list[Turn]) -> Iterator[Any]:
-            yield from with_related(sample[0] if sample else "", state)
+        def stream_example(lang: Lang, sample: list[str], state: list[Turn]) -> Iterator[Any]:
+            yield from with_related(lang, sample[0] if sample else "", state)
 
         io = {"outputs": [chatbot, turns, box, related], **CONCURRENCY, **PRIVATE}
         # a finished answer is brought into view by its first line (the warning or the verdict),
         # not by its last: the chat does not auto-scroll to the bottom
-        for event in (gr.on([box.submit, send.click], with_related, [box, turns], **io),
-                      examples.click(stream_example, [examples, turns], **io),
-                      related.click(stream_example, [related, turns], **io)):
+        for event in (gr.on([box.submit, send.click], in_page_language(with_related),
+                            [box, turns], **io),
+                      examples.click(in_page_language(stream_example), [examples, turns], **io),
+                      related.click(in_page_language(stream_example), [related, turns], **io)):
             event.then(None, None, None, js=SCROLL_TO_ANSWER)
         # both the button and the chat's own trash icon forget the history used for follow-ups
         forget = {"fn": lambda: ([], [], gr.Dataset(samples=[], visible=False)),
@@ -367,28 +425,44 @@ def _chat_tab(assistant: AssistantLike) -> tuple[Any, Any, Any]:
                     return given
                 return {**given, answer_id: 1 if data.liked is True else -1}
 
-            def on_comment(text: str, state: list[Turn], given: dict[str, int]) -> str:
+            def on_comment(lang: Lang, text: str, state: list[Turn], given: dict[str, int]
+                           ) -> str:
                 if record_comment(assistant, state, given, text):
-                    gr.Info("已收到，谢谢。 Received, thank you.")
+                    gr.Info(say(lang, "已收到，谢谢。", "Received, thank you."))
                 return ""
 
             chatbot.like(on_like, [turns, votes], votes, **PRIVATE)
-            gr.on([comment.submit, send_comment.click], on_comment, [comment, turns, votes],
-                  comment, **PRIVATE)
-    return chatbot, turns, related
+            gr.on([comment.submit, send_comment.click], in_page_language(on_comment),
+                  [comment, turns, votes], comment, **PRIVATE)
+
+    def shown_again(lang: Lang, state: list[Turn] | None) -> tuple[Any, ...]:
+        # the conversation kept in the browser, and the 👎 reasons in the page's language
+        history, kept, chips = restore(state)
+        options = _feedback_options(lang) if recording else None
+        return gr.Chatbot(value=history, feedback_options=options), kept, chips  # type: ignore[arg-type]
+
+    return OnLoad(shown_again, [turns], [chatbot, turns, related])
+
+
+def _feedback_options(lang: Lang) -> tuple[str, ...]:
+    return ("Like", "Dislike", *FEEDBACK_OPTIONS[lang])
 
 
 def build_ui(
     assistant: AssistantLike, extra_tabs: Sequence[Callable[[], None]] = ()
 ) -> gr.Blocks:
     """The whole page, handed the core object. Each ``extra_tabs`` callable builds one more tab
-    (``with gr.Tab("评测 Evaluation"): ...``) inside the tabs. Pass ``CSS``/``THEME`` to launch."""
+    (``with gr.Tab("评测 Evaluation"): ...``) inside the tabs. Pass ``CSS``, ``THEME`` and
+    ``HEAD`` to launch."""
     with gr.Blocks(title="明白 Mingbai", analytics_enabled=False) as demo:
-        gr.Markdown(tr("# 明白 Mingbai\n花呗、借呗、芝麻信用、征信与闲鱼防骗：有来源的解答。"))
+        with gr.Row(equal_height=False, elem_id="mb-header"):
+            gr.Markdown(tr("# 明白 Mingbai\n花呗、借呗、芝麻信用、征信与闲鱼防骗：有来源的解答。"),
+                        elem_id="mb-title")
+            gr.Button(tr("English"), size="sm", elem_id="mb-lang", scale=0, min_width=72).click(
+                None, None, None, js=SWITCH_LANGUAGE_JS)
         with gr.Tabs(elem_id="mb-tabs"):
-            chatbot, turns, related = _chat_tab(assistant)
-            build_whatif_tab(assistant)
-            build_knowledge_tab(assistant)
+            loads = [_chat_tab(assistant), build_whatif_tab(assistant),
+                     build_knowledge_tab(assistant)]
             for build_tab in extra_tabs:
                 build_tab()
 
@@ -404,7 +478,9 @@ def build_ui(
             except ValueError as exc:
                 raise gr.Error(str(exc), print_exception=False) from None
 
-        demo.load(restore, turns, [chatbot, turns, related], **PRIVATE)
+        for load in loads:  # what each tab shows first, in the page's language
+            demo.load(in_page_language(load.fn), list(load.inputs), list(load.outputs),
+                      **PRIVATE)
         gr.api(ask, api_name="ask", **CONCURRENCY)
         gr.api(what_if_api, api_name="what_if")
     demo.queue(default_concurrency_limit=4)

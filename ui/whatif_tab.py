@@ -15,6 +15,7 @@ True
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
@@ -27,24 +28,19 @@ from assistant.surface import Surface
 from assistant.whatif import NOTICE
 from assistant.whatif.profile import DEFAULTS, FIELD_SPECS, FIELDS, FieldSpec, Profile
 from assistant.whatif.scorer import LimitEstimate, compared_with_common, estimate_limit
-from ui.i18n import tr
-from ui.render import PRIVATE, callout, safe_markdown, safe_text
+from ui.i18n import Lang, in_page_language, say, tr
+from ui.render import PRIVATE, OnLoad, callout, safe_markdown, safe_text
 
-NOTHING_MOVES = ("和常见情况相比，没有拉高或拉低估算的因素。 "
-                 "Compared with the common case, nothing raises or lowers it.")
+NOTHING_MOVES = {"zh": "和常见情况相比，没有拉高或拉低估算的因素。",
+                 "en": "Compared with the common case, nothing raises or lowers it."}
 CHANGE_ROWS = 3
 NOT_CHANGED = ""  # the change panel's "no change" choice
-NOTICE_MD = f"**{NOTICE['zh']}**<br>**{NOTICE['en']}**"
+NOTICE_MD = f"**{NOTICE['zh']}**<br>**{NOTICE['en']}**"  # both languages (the JSON's readers)
 
 
-def _label(name: str) -> str:
-    """The field's label in both languages, with its unit ("账户使用时长（个月） Account age
-    (months)")."""
-    spec = FIELD_SPECS[name]
-    unit = spec.page.unit
-    zh = f"{spec.label_zh}（{unit.zh}）" if unit else spec.label_zh
-    en = f"{spec.label_en[:1].upper()}{spec.label_en[1:]}" + (f" ({unit.en})" if unit else "")
-    return f"{zh} {en}"
+def _label(name: str) -> Any:
+    """The field's label with its unit, in the page's language ("账户使用时长（个月）")."""
+    return tr(FIELD_SPECS[name].page_label("zh"))
 
 
 def to_model(name: str, shown: Any) -> Any:
@@ -123,18 +119,21 @@ def _common_points() -> dict[str, int]:
     return {f.field: f.points for f in estimate_limit(Profile()).factors}
 
 
-def friendly_error(exc: Exception) -> str:
-    """The problem in both languages, naming the field by its label: "输入有误：芝麻分应在
-    350–950 之间。 Invalid input: Sesame score must be an integer between 350 and 950."."""
+def friendly_error(exc: Exception, lang: str = "zh") -> str:
+    """The problem in the page's language, naming the field by its label: "输入有误：芝麻分应为
+    350–950 之间的整数。", "Invalid input: Sesame score must be a whole number from 350 to
+    950."."""
     field = getattr(exc, "field", None)
     if field not in FIELD_SPECS:
         msg = str(exc)
         field = next((f for f in FIELDS if msg.startswith(f)), None)
     if field is None:
-        return callout("error", f"**输入有误 Invalid input** — {safe_text(str(exc))}")
+        return callout("error", f"**{say(lang, '输入有误', 'Invalid input')}** — "
+                                f"{safe_text(str(exc))}")
     spec = FIELD_SPECS[field]
-    return callout("error", f"**输入有误：{spec.label_zh}应为{_zh_range(spec)}。** "
-                            f"Invalid input: {spec.label_en} must be {_en_range(spec)}.")
+    return callout("error", say(lang, f"**输入有误：{spec.label_zh}应为{_zh_range(spec)}。**",
+                                f"**Invalid input: {spec.label_en} must be "
+                                f"{_en_range(spec)}.**"))
 
 
 def _zh_range(spec: FieldSpec) -> str:
@@ -173,13 +172,20 @@ def _cjk_font() -> str | None:
     return None
 
 
-def factor_chart(data: Mapping[str, Any]) -> Figure:
+def factor_chart(data: Mapping[str, Any], lang: str = "zh") -> Figure:
     """Horizontal bars, signed: the points each factor adds (+) or takes away (-) against the
-    common case, now and after the change (what lowers the estimate points left)."""
+    common case, now and after the change (what lowers the estimate points left). In the page's
+    language (English where no CJK font is installed); sized to stay readable on a phone."""
     factors = list(data["factors"])[::-1]
-    font = _cjk_font()
-    labels = [(f"{f['label_zh']}\n" if font else "") + f["label_en"] for f in factors]
-    fig = Figure(figsize=(7.5, 4.6), dpi=100, layout="constrained")
+    font = _cjk_font() if lang != "en" else None
+    zh = font is not None
+
+    def t(chinese: str, english: str) -> str:
+        return chinese if zh else english
+
+    labels = [f["label_zh"] if zh else textwrap.fill(f["label_en"], 18) for f in factors]
+    # a narrow figure with large type: a phone shows it ~330 px wide, its text still ~9 px
+    fig = Figure(figsize=(4.6, 5.0), dpi=110, layout="constrained")
     ax = fig.add_subplot()
     family = [font, "sans-serif"] if font else ["sans-serif"]
     ys = range(len(factors))
@@ -188,70 +194,81 @@ def factor_chart(data: Mapping[str, Any]) -> Figure:
     now_values = [f["before"] - f["common"] for f in factors]
     now = ax.barh([y + (h / 2 if changed else 0) for y in ys], now_values, height=h,
                   color=["#1a73e8" if v >= 0 else "#d93025" for v in now_values],
-                  label="现在 now" if font else "now")
-    ax.bar_label(now, labels=[f"{v:+d}" if v else "0" for v in now_values], fontsize=7, padding=2)
+                  label=t("现在", "now"))
+    ax.bar_label(now, labels=[f"{v:+d}" if v else "0" for v in now_values], fontsize=10,
+                 padding=2)
     if changed:
         after_values = [f["after"] - f["common"] for f in factors]
         after = ax.barh([y - h / 2 for y in ys], after_values, height=h, color="#e8710a",
-                        label="改变后 after" if font else "after the change")
-        ax.bar_label(after, labels=[f"{v:+d}" if v else "0" for v in after_values], fontsize=7,
+                        label=t("改变后", "after the change"))
+        ax.bar_label(after, labels=[f"{v:+d}" if v else "0" for v in after_values], fontsize=10,
                      padding=2)
-    ax.set_yticks(list(ys), labels, fontfamily=family, fontsize=8)
+    ax.set_yticks(list(ys), labels, fontfamily=family, fontsize=11)
+    ax.tick_params(axis="x", labelsize=10)
     ax.axvline(0, color="#5f6368", linewidth=0.8)
-    ax.set_xlabel(("与常见情况相比：加分（+）拉高，减分（−）拉低  " if font else "")
-                  + "points vs the common case: + raises, - lowers", fontfamily=family)
-    total = f"{data['before']['points']}" + (f" -> {data['after']['points']}" if changed else "")
-    ax.set_title(("各因素加减分（总分 " + total + "）  " if font else "")
-                 + f"Points per factor (total {total})", fontsize=10, fontfamily=family)
+    ax.set_xlabel(t("与常见情况相比：+ 拉高，− 拉低", "vs the common case: + raises, − lowers"),
+                  fontfamily=family, fontsize=11)
+    total = f"{data['before']['points']}" + (f" → {data['after']['points']}" if changed else "")
+    ax.set_title(t(f"各因素加减分（总分 {total}）", f"Points per factor (total {total})"),
+                 fontsize=12, fontfamily=family)
     span = max([abs(v) for v in now_values] + [1]) * 1.3
     if changed:
         span = max(span, max(abs(v) for v in after_values) * 1.3)
     ax.set_xlim(-span, span)
-    legend_font: dict[str, Any] = {"size": 8, **({"family": family} if font else {})}
+    legend_font: dict[str, Any] = {"size": 10, **({"family": family} if font else {})}
     ax.legend(loc="lower right", prop=legend_font)
     return fig
 
 
-def _range_md(title: str, est: Mapping[str, Any]) -> str:
+def _range_md(title: str, est: Mapping[str, Any], lang: str) -> str:
+    band = est["band_en"] if lang == "en" else est["band_zh"]
     return (f"**{title}**\n\n<span class='mb-range'>¥{est['low']:,} – ¥{est['high']:,}</span>\n\n"
-            f"{est['band_zh']} {est['band_en']} · {est['points']} 分 points")
+            f"{band} · {est['points']} {say(lang, '分', 'points')}")
 
 
 def whatif_view(
-    surface: Surface, profile: Mapping[str, Any], changes: Sequence[tuple[str | None, Any]] = ()
+    surface: Surface, profile: Mapping[str, Any], changes: Sequence[tuple[str | None, Any]] = (),
+    lang: str = "zh",
 ) -> tuple[str, str, str, str, str, Figure | None]:
-    """The What-if tab: profile values and (field, new value) changes ->
+    """The What-if tab in the page's language: profile values and (field, new value) changes ->
     (error, before, after, reasons, suggestion, chart). Never raises."""
+    en = lang == "en"
+    key = "en" if en else "zh"
     try:
         data = compute_whatif(surface, profile, {f: v for f, v in changes if f})
     except Exception as exc:  # ProfileError / WhatIfError name the field; nothing crashes
-        return friendly_error(exc), "—", "—", "", "", None
+        return friendly_error(exc, lang), "—", "—", "", "", None
+
     def listed(items: Sequence[Mapping[str, str]]) -> str:
-        return "\n".join(f"- {safe_markdown(r['zh'])}<br>{safe_markdown(r['en'])}" for r in items)
+        return "\n".join(f"- {safe_markdown(r[key])}" for r in items)
 
     effects = data["effects"]
     reasons = "\n\n".join(
-        [f"**拉低估算 What lowers it**\n\n{listed(effects['lowers'])}"] * bool(effects["lowers"])
-        + [f"**拉高估算 What raises it**\n\n{listed(effects['raises'])}"] * bool(effects["raises"])
-    ) or NOTHING_MOVES
+        [f"**{say(lang, '拉低估算', 'What lowers it')}**\n\n{listed(effects['lowers'])}"]
+        * bool(effects["lowers"])
+        + [f"**{say(lang, '拉高估算', 'What raises it')}**\n\n{listed(effects['raises'])}"]
+        * bool(effects["raises"])
+    ) or NOTHING_MOVES[key]
     s = data["suggestion"]
-    suggestion = ("你已在本模型的最高档 You are in this model's top band." if s is None
-                  else f"{safe_markdown(s['zh'])}\n\n{safe_markdown(s['en'])}")
-    after_title = "改变后 After the change" if data["changed"] else "改变后 After (no change)"
+    suggestion = (say(lang, "你已在本模型的最高档。", "You are in this model's top band.")
+                  if s is None else safe_markdown(s[key]))
+    after_title = (say(lang, "改变后", "After the change") if data["changed"]
+                   else say(lang, "改变后（没有改变）", "After (no change)"))
     return (
         "",
-        _range_md("现在 Now", data["before"]),
-        _range_md(after_title, data["after"]),
-        f"**和常见情况相比 Compared with the common case**\n\n{reasons}",
-        f"**怎样到下一档 What it takes (next band)**\n\n{suggestion}",
-        factor_chart(data),
+        _range_md(say(lang, "现在", "Now"), data["before"], lang),
+        _range_md(after_title, data["after"], lang),
+        f"**{say(lang, '和常见情况相比', 'Compared with the common case')}**\n\n{reasons}",
+        f"**{say(lang, '怎样到下一档', 'What it takes (next band)')}**\n\n{suggestion}",
+        factor_chart(data, lang),
     )
 
 
-def whatif_form(surface: Surface, *values: Any) -> tuple[str, str, str, str, str, Figure | None]:
+def whatif_form(surface: Surface, *values: Any, lang: str = "zh"
+                ) -> tuple[str, str, str, str, str, Figure | None]:
     """The tab's inputs, flat and as shown (percentages, empty boxes): one value per profile
     field, then (field, new value) pairs from the change panel; a pair without a value is no
-    change."""
+    change. Texts in ``lang``, the page's language."""
     n = len(FIELDS)
     pairs = values[n:]
     try:
@@ -259,18 +276,19 @@ def whatif_form(surface: Surface, *values: Any) -> tuple[str, str, str, str, str
         changes = [(f, to_model(f, v)) for f, v in zip(pairs[::2], pairs[1::2], strict=True)
                    if f and f in FIELD_SPECS and v is not None and str(v).strip() != ""]
     except ProfileError as exc:  # "两次" typed as a number: named by the field's label
-        return friendly_error(exc), "—", "—", "", "", None
-    return whatif_view(surface, profile, changes)
+        return friendly_error(exc, lang), "—", "—", "", "", None
+    return whatif_view(surface, profile, changes, lang)
 
 
-def build_whatif_tab(surface: Surface) -> None:
-    """The tab, built inside the page's ``gr.Tabs``; estimates come from ``surface.what_if``."""
+def build_whatif_tab(surface: Surface) -> OnLoad:
+    """The tab, built inside the page's ``gr.Tabs``; estimates come from ``surface.what_if``.
+    Returns what the page runs on load: the first estimate, in the page's language."""
 
-    def form(*values: Any) -> tuple[str, str, str, str, str, Figure | None]:
-        return whatif_form(surface, *values)
+    def form(lang: Lang, *values: Any) -> tuple[str, str, str, str, str, Figure | None]:
+        return whatif_form(surface, *values, lang=lang)
 
     with gr.Tab(tr("额度模拟"), id="whatif"):
-        gr.Markdown(NOTICE_MD, elem_classes=["mb-notice"], elem_id="mb-notice")
+        gr.Markdown(tr(NOTICE["zh"]), elem_classes=["mb-notice"], elem_id="mb-notice")
         with gr.Row():
             with gr.Column(scale=1):
                 gr.Markdown(tr("### 你的情况"))
@@ -291,28 +309,27 @@ def build_whatif_tab(surface: Surface) -> None:
                     else:  # no top: a box (empty = unknown, for a field that may be unknown)
                         inputs.append(gr.Textbox(
                             "" if shown is None else str(shown), label=_label(name),
-                            placeholder="可不填 optional" if spec.nullable else "",
+                            placeholder=tr("可不填") if spec.nullable else "",
                             elem_id=f"mb-wi-{name}", max_lines=1))
             with gr.Column(scale=1):
                 gr.Markdown(tr("### 改变"))
-                choices = [("（不改）No change", NOT_CHANGED)] + [(_label(f), f) for f in FIELDS]
+                choices = [(tr("（不改）"), NOT_CHANGED)] + [(_label(f), f) for f in FIELDS]
                 for i in range(CHANGE_ROWS):
                     with gr.Row():
                         inputs.append(gr.Dropdown(
-                            choices, value=NOT_CHANGED, label=f"项目 Field {i + 1}",
+                            choices, value=NOT_CHANGED, label=tr("项目"),
                             elem_id=f"mb-change-field-{i}"))
-                        inputs.append(gr.Textbox("", label=f"新值 New value {i + 1}",
-                                                 placeholder="例如 e.g. 2", max_lines=1,
-                                                 elem_id=f"mb-change-value-{i}"))
+                        inputs.append(gr.Textbox("", label=tr("新值"), placeholder=tr("例如 2"),
+                                                 max_lines=1, elem_id=f"mb-change-value-{i}"))
                 run = gr.Button(tr("估算"), variant="primary", elem_id="mb-whatif-run")
-                first = form(*[c.value for c in inputs])
-                error = gr.Markdown(first[0], elem_id="mb-whatif-error")
+                # filled on load, in the page's language
+                error = gr.Markdown("", elem_id="mb-whatif-error")
                 with gr.Row():
-                    before = gr.Markdown(first[1], elem_id="mb-whatif-before")
-                    after = gr.Markdown(first[2], elem_id="mb-whatif-after")
-                reasons = gr.Markdown(first[3], elem_id="mb-whatif-reasons")
-                suggestion = gr.Markdown(first[4], elem_id="mb-whatif-suggestion")
-        chart = gr.Plot(first[5], label=tr("各因素加减分"),
+                    before = gr.Markdown("—", elem_id="mb-whatif-before")
+                    after = gr.Markdown("—", elem_id="mb-whatif-after")
+                reasons = gr.Markdown("", elem_id="mb-whatif-reasons")
+                suggestion = gr.Markdown("", elem_id="mb-whatif-suggestion")
+        chart = gr.Plot(None, label=tr("各因素加减分"), show_label=False,  # its title says it
                         elem_id="mb-whatif-chart")
         triggers: list[Any] = [run.click]
         for c in inputs:
@@ -322,5 +339,7 @@ def build_whatif_tab(surface: Surface) -> None:
                 triggers += [c.submit, c.blur]
             elif isinstance(c, gr.Dropdown | gr.Checkbox):
                 triggers.append(c.change)
-        gr.on(triggers, form, inputs, [error, before, after, reasons, suggestion, chart],
-              trigger_mode="always_last", **PRIVATE)
+        outputs = [error, before, after, reasons, suggestion, chart]
+        gr.on(triggers, in_page_language(form), inputs, outputs, trigger_mode="always_last",
+              **PRIVATE)
+    return OnLoad(form, inputs, outputs)

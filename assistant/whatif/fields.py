@@ -128,6 +128,15 @@ class FieldSpec(BaseModel):
     def label_en(self) -> str:
         return self.label.en
 
+    def page_label(self, lang: str) -> str:
+        """The label as the page shows it, with its unit: "账户使用时长（个月）", "Account age
+        (months)"."""
+        unit = self.page.unit
+        if lang == "zh":
+            return f"{self.label.zh}（{unit.zh}）" if unit else self.label.zh
+        text = self.label.en[:1].upper() + self.label.en[1:]
+        return f"{text} ({unit.en})" if unit else text
+
     @property
     def direction(self) -> int:
         """+1 when a higher value helps a plan, -1 when a lower one does (0: not a plan step)."""
