@@ -137,7 +137,12 @@ def update_index(
     """
     started = time.perf_counter()
     report = IndexReport()
+    wanted = {e.id: e.content_hash for e in entries}
     with index_lock(lock_path, wait_seconds) if lock_path is not None else nullcontext():
+        if store.remembered_entries() == wanted:  # the last complete run left exactly this
+            report.unchanged = len(wanted)
+            report.seconds = time.perf_counter() - started
+            return report
         added, changed, deleted, report.unchanged = plan(store, entries)
         report.added = [e.id for e in added]
         report.changed = [e.id for e in changed]
@@ -156,5 +161,6 @@ def update_index(
         store.drop_collections(report.dropped_collections)
         if not report.nothing_changed:
             store.mark_changed()  # running servers reload their view of the index
+        store.remember_entries(wanted)
     report.seconds = time.perf_counter() - started
     return report

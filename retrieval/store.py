@@ -11,10 +11,11 @@ chromadb is imported only here.
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -105,6 +106,7 @@ def _close(client: ClientAPI) -> None:
 
 
 GENERATION_FILE = "generation"
+MANIFEST_PREFIX = "indexed-"  # + fingerprint + .json: what the last complete index run left
 RECHECK_SECONDS = 1.0
 
 
@@ -259,6 +261,8 @@ class ChunkStore:
         ]
 
     def drop_collections(self, names: Sequence[str]) -> None:
+        if names:
+            self._forget_entries()
         for name in names:
             self.client.delete_collection(name)
 
@@ -279,9 +283,51 @@ class ChunkStore:
             hashes[key] = (present + 1, int(meta["n_chunks"]))  # type: ignore[arg-type]
         return out
 
+    # -- what the last complete index run left, known without opening Chroma -------------------
+    @property
+    def _remembered_path(self) -> Path | None:
+        if self.location.url or self.location.path is None:
+            return None  # a Chroma server can be written by others: always ask it
+        return self.location.path / f"{MANIFEST_PREFIX}{self.embedder.fingerprint}.json"
+
+    def remembered_entries(self) -> dict[str, str] | None:
+        """entry id -> hash as the last complete index run left this store, or None when that
+        is not known for sure (no such run, a write since, another run's generation, a server).
+
+        It lets ``mingbai index`` with nothing changed skip opening Chroma (about 1 s)."""
+        path = self._remembered_path
+        if path is None:
+            return None
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(data, dict) or data.get("generation") != self.location.generation():
+            return None
+        entries = data.get("entries")
+        return dict(entries) if isinstance(entries, dict) else None
+
+    def remember_entries(self, entries: Mapping[str, str]) -> None:
+        """Record that the store now holds exactly ``entries`` (id -> hash), complete: call it
+        at the end of an index run, after :meth:`mark_changed`."""
+        path = self._remembered_path
+        if path is None:
+            return
+        tmp = path.with_suffix(".tmp")
+        data = {"generation": self.location.generation(), "entries": dict(entries)}
+        tmp.write_text(json.dumps(data, sort_keys=True), encoding="utf-8")
+        os.replace(tmp, path)
+
+    def _forget_entries(self) -> None:
+        # every write goes through here first: a run killed after it leaves nothing remembered
+        path = self._remembered_path
+        if path is not None:
+            path.unlink(missing_ok=True)
+
     def add(self, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None:
         if not chunks:
             return
+        self._forget_entries()
         self._scan = None
         self.collection.upsert(
             ids=[c.id for c in chunks],
@@ -292,6 +338,7 @@ class ChunkStore:
 
     def delete(self, entry_id: str, keep_hash: str | None = None) -> None:
         """Delete an entry's chunks (all of them, or all but those of ``keep_hash``)."""
+        self._forget_entries()
         self._scan = None
         where: dict[str, Any] = {"entry_id": entry_id}
         if keep_hash is not None:

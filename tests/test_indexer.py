@@ -47,6 +47,56 @@ def test_no_change_run_embeds_nothing(tmp_path: Path, entries: list[Entry]) -> N
     assert emb.calls == calls
 
 
+def test_nothing_changed_is_known_without_reading_the_store(
+    tmp_path: Path, entries: list[Entry], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A complete run remembers what it left; the next run with the same entries answers from
+    that, without opening Chroma; anything else (another entry set) reads the store."""
+    store = make_store(tmp_path, HashEmbedder())
+    update_index(store, entries, lock_path=tmp_path / "lock")
+    assert store.remembered_entries() == {e.id: e.content_hash for e in entries}
+    fresh = make_store(tmp_path, HashEmbedder())  # another process, say
+
+    def no_store(*_: object) -> None:
+        raise AssertionError("the store was read")
+
+    monkeypatch.setattr(ChunkStore, "manifest", no_store)
+    monkeypatch.setattr(ChunkStore, "collection", property(no_store))
+    report = update_index(fresh, entries, lock_path=tmp_path / "lock")
+    assert report.nothing_changed and report.unchanged == len(entries)
+    monkeypatch.undo()
+    report = update_index(fresh, entries[:-1], lock_path=tmp_path / "lock")
+    assert report.deleted == [entries[-1].id]  # a different set: read and brought in line
+    assert fresh.remembered_entries() == {e.id: e.content_hash for e in entries[:-1]}
+
+
+def test_any_write_forgets_what_was_remembered(tmp_path: Path, entries: list[Entry]) -> None:
+    """A write outside a complete run (or a run killed mid-way, which writes first) leaves
+    nothing remembered, so the next run reads the store and finishes the job."""
+    store = make_store(tmp_path, HashEmbedder())
+    update_index(store, entries[:2], lock_path=tmp_path / "lock")
+    changed = replace(entries[0], title_en="changed")
+    partial = chunk_entries([changed])[:2]
+    store.add(partial, store.embedder.embed_documents([c.text for c in partial]))
+    assert store.remembered_entries() is None
+    report = update_index(store, entries[:2], lock_path=tmp_path / "lock")
+    assert report.changed == [entries[0].id]  # the stray half-version is cleaned up
+    assert list(store.manifest()[entries[0].id]) == [entries[0].content_hash]
+    assert store.remembered_entries() is not None
+    store.delete(entries[1].id)
+    assert store.remembered_entries() is None
+    # another process's run (a new generation) makes the remembered state unsure too
+    update_index(store, entries[:2], lock_path=tmp_path / "lock")
+    store.location.bump()
+    assert store.remembered_entries() is None
+
+
+def test_a_chroma_server_store_remembers_nothing(tmp_path: Path) -> None:
+    remote = ChunkStore(StoreLocation(url="http://127.0.0.1:1"), HashEmbedder())
+    remote.remember_entries({"a": "b"})
+    assert remote.remembered_entries() is None
+
+
 def test_only_changed_added_and_deleted_entries_are_touched(
     tmp_path: Path, entries: list[Entry]
 ) -> None:
