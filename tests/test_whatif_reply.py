@@ -144,3 +144,17 @@ def test_a_score_change_without_a_product_says_it_is_for_jiebei() -> None:
     assert "借呗额度现在估算" in whatif_reply("芝麻分从650涨到720，额度会怎样？", "zh").text
     en = whatif_reply("If my sesame score goes from 650 to 720, what happens?", "en").text
     assert "estimated Jiebei limit" in en
+
+
+def test_a_number_too_big_for_a_float_is_out_of_range_not_a_crash(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A 400-digit income reads as float infinity; it is refused like any too-big number (the
+    fuzz benchmark found it logging "slot parsing failed" instead)."""
+    question = "月收入" + "9" * 400 + "元，芝麻分700，借呗额度大概多少"
+    with caplog.at_level("ERROR"):
+        reply = whatif_reply(question, "zh")
+    assert not caplog.records, [r.getMessage() for r in caplog.records]
+    assert reply.needs_input and "月收入应不小于 0，你给的 一个极大的数 不在范围内" in reply.text
+    english = whatif_reply("My monthly income is " + "9" * 400 + " and my Sesame score 700", "en")
+    assert "a huge number is outside that" in english.text

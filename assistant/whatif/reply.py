@@ -12,6 +12,7 @@ A question without a usable number gets a request for that number instead. Never
 from __future__ import annotations
 
 import logging
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -190,9 +191,10 @@ def _ask(lang: str, missing: tuple[str, ...] | list[str], bad: Mapping[str, floa
     ]
     for name, value in bad.items():
         spec = FIELD_SPECS[name]
-        shown = f"{value:g}"
+        huge = "一个极大的数" if zh else "a huge number"
+        shown = f"{value:g}" if math.isfinite(value) else huge
         lines.append(
-            f"{spec.label_zh}应在 {_zh_range(name)} 之间，你给的 {shown} 不在范围内。" if zh
+            f"{spec.label_zh}应{_zh_range(name)}，你给的 {shown} 不在范围内。" if zh
             else f"{spec.label_en} must be {spec.describe_range()}; {shown} is outside that."
         )
     masked = [f for f in missing if f not in bad]
@@ -214,7 +216,7 @@ def _zh_range(name: str) -> str:
         return "有或没有"
     lo = f"{spec.minimum:g}" if spec.kind is int else f"{spec.minimum * 100:g}%"
     if spec.maximum is None:
-        return f"{lo} 以上"
+        return f"不小于 {lo}"
     hi = f"{spec.maximum:g}" if spec.kind is int else f"{spec.maximum * 100:g}%"
-    return f"{lo}–{hi}"
+    return f"在 {lo}–{hi} 之间"
 

@@ -19,6 +19,7 @@ this module decides what the matches mean: facts, changes, or a general question
 from __future__ import annotations
 
 import logging
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -121,7 +122,9 @@ def _mentions(t: str) -> list[_Mention]:
 
 def _check(fld: str, value: float) -> bool:
     spec = FIELD_SPECS[fld]
-    return spec.minimum <= value and (spec.maximum is None or value <= spec.maximum)
+    # a 400-digit "income" reads as float infinity: out of range, like any other too-big number
+    return math.isfinite(value) and spec.minimum <= value and (
+        spec.maximum is None or value <= spec.maximum)
 
 
 def _canon(fld: str, value: float) -> int | float | bool:
