@@ -67,9 +67,14 @@ def page_language(request: gr.Request | None) -> Lang:
     return "en" if accept.strip().lower().startswith("en") else "zh"
 
 
+def lang_of(lang: str) -> Lang:
+    """``lang`` as one of the page's two languages (anything but "en" reads Chinese)."""
+    return "en" if lang == "en" else "zh"
+
+
 def say(lang: str, zh: str, en: str) -> str:
     """``zh`` or ``en``, as ``lang`` asks (anything but "en" reads Chinese)."""
-    return en if lang == "en" else zh
+    return en if lang_of(lang) == "en" else zh
 
 
 def in_page_language(fn: Callable[..., Any]) -> Callable[..., Any]:

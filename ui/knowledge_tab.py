@@ -15,7 +15,7 @@ import pandas as pd
 
 from assistant.surface import Surface
 from knowledge.entry import Entry
-from ui.i18n import Lang, in_page_language, say, tr
+from ui.i18n import Lang, in_page_language, lang_of, say, tr
 from ui.render import CONCURRENCY, PRIVATE, OnLoad, safe_markdown, safe_text
 from ui.whatif_tab import friendly_error
 
@@ -28,16 +28,12 @@ SEARCH_COLUMNS = {"zh": ["id", "标题", "结论", "来源", "审核于"],
                   "en": ["id", "Title", "Verdict", "Sources", "Reviewed"]}
 
 
-def _key(lang: str) -> Lang:
-    return "en" if lang == "en" else "zh"
-
-
 def browse_table(assistant: KnowledgeSource, lang: str = "zh") -> pd.DataFrame:
     """Every entry: id, title in ``lang``, tags, reviewed date."""
     en = lang == "en"
     rows = [[e.id, e.title_en if en else e.title_zh, ", ".join(e.tags), e.reviewed.isoformat()]
             for e in assistant.knowledge_entries()]
-    return pd.DataFrame(rows, columns=BROWSE_COLUMNS[_key(lang)])
+    return pd.DataFrame(rows, columns=BROWSE_COLUMNS[lang_of(lang)])
 
 
 def search_knowledge(
@@ -45,7 +41,7 @@ def search_knowledge(
 ) -> tuple[str, pd.DataFrame]:
     """(status line, results table) for a knowledge-base search; nothing for a query no entry
     answers (the answers' abstain rule)."""
-    columns = SEARCH_COLUMNS[_key(lang)]
+    columns = SEARCH_COLUMNS[lang_of(lang)]
     query = (query or "").strip()
     if not query:
         return say(lang, "输入关键词搜索。", "Type words to search."), pd.DataFrame(columns=columns)
@@ -133,10 +129,12 @@ def build_knowledge_tab(assistant: KnowledgeSource) -> OnLoad:
             return view_entry(assistant, entry_id, lang)
 
         def localize(lang: Lang) -> tuple[Any, ...]:
-            n = len(assistant.knowledge_entries())
-            return (pd.DataFrame(columns=SEARCH_COLUMNS[_key(lang)]),
+            if lang == "zh":  # built in Chinese: nothing to send
+                return (gr.skip(),) * 4
+            n = len(entries)
+            return (pd.DataFrame(columns=SEARCH_COLUMNS[lang_of(lang)]),
                     gr.Dropdown(choices=_entry_choices(assistant, lang)),
-                    gr.Accordion(label=say(lang, f"全部条目（{n}）", f"All entries ({n})")),
+                    gr.Accordion(label=f"All entries ({n})"),
                     browse_table(assistant, lang))
 
         gr.on([query.submit, go.click], in_page_language(search), query, [status, results],

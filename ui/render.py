@@ -17,7 +17,6 @@ CONCURRENCY = {"concurrency_limit": 2, "concurrency_id": "assistant"}  # 2 cores
 PRIVATE: dict[str, Any] = {"api_visibility": "private"}  # UI-only events stay out of the API
 
 
-
 @dataclass(frozen=True)
 class OnLoad:
     """What a tab fills when the page loads: ``fn(lang, *inputs) -> outputs``, ``lang`` being

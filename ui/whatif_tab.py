@@ -28,7 +28,7 @@ from assistant.surface import Surface
 from assistant.whatif import NOTICE
 from assistant.whatif.profile import DEFAULTS, FIELD_SPECS, FIELDS, FieldSpec, Profile
 from assistant.whatif.scorer import LimitEstimate, compared_with_common, estimate_limit
-from ui.i18n import Lang, in_page_language, say, tr
+from ui.i18n import Lang, in_page_language, lang_of, say, tr
 from ui.render import PRIVATE, OnLoad, callout, safe_markdown, safe_text
 
 NOTHING_MOVES = {"zh": "和常见情况相比，没有拉高或拉低估算的因素。",
@@ -177,13 +177,13 @@ def factor_chart(data: Mapping[str, Any], lang: str = "zh") -> Figure:
     common case, now and after the change (what lowers the estimate points left). In the page's
     language (English where no CJK font is installed); sized to stay readable on a phone."""
     factors = list(data["factors"])[::-1]
-    font = _cjk_font() if lang != "en" else None
-    zh = font is not None
+    font = _cjk_font() if lang_of(lang) == "zh" else None
+    drawn = "zh" if font else "en"  # the chart's language: Chinese needs a CJK font
 
     def t(chinese: str, english: str) -> str:
-        return chinese if zh else english
+        return say(drawn, chinese, english)
 
-    labels = [f["label_zh"] if zh else textwrap.fill(f["label_en"], 18) for f in factors]
+    labels = [f["label_zh"] if font else textwrap.fill(f["label_en"], 18) for f in factors]
     # a narrow figure with large type: a phone shows it ~330 px wide, its text still ~9 px
     fig = Figure(figsize=(4.6, 5.0), dpi=110, layout="constrained")
     ax = fig.add_subplot()
@@ -232,8 +232,7 @@ def whatif_view(
 ) -> tuple[str, str, str, str, str, Figure | None]:
     """The What-if tab in the page's language: profile values and (field, new value) changes ->
     (error, before, after, reasons, suggestion, chart). Never raises."""
-    en = lang == "en"
-    key = "en" if en else "zh"
+    key = lang_of(lang)
     try:
         data = compute_whatif(surface, profile, {f: v for f, v in changes if f})
     except Exception as exc:  # ProfileError / WhatIfError name the field; nothing crashes
