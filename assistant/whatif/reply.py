@@ -15,7 +15,7 @@ import logging
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from assistant.whatif.profile import DEFAULTS, FIELD_SPECS, Profile, format_value
@@ -63,7 +63,7 @@ def whatif_reply(text: Text, lang: str) -> WhatIfReply:
         if not reply.needs_input and not PRODUCT.search(str(text)):
             # "What if my Sesame score goes from 650 to 720?": which limit? Jiebei's, and say so
             first, _, rest = reply.text.partition("\n")
-            reply = WhatIfReply("\n".join([first, NO_PRODUCT[lang], rest]), *_tail(reply))
+            reply = replace(reply, text="\n".join([first, NO_PRODUCT[lang], rest]))
         return reply
     except Exception:  # the chat edge: log, then ask rather than crash
         log.exception("what-if reply failed for %r", str(text)[:200])
@@ -75,11 +75,6 @@ NO_PRODUCT = {
     "zh": "（你没说是哪个产品，这里按借呗额度估算。）",
     "en": "(You did not name a product, so this estimates a Jiebei limit.)",
 }
-
-
-def _tail(reply: WhatIfReply) -> tuple[bool, LimitEstimate | None, LimitEstimate | None,
-                                        tuple[str, ...]]:
-    return reply.needs_input, reply.estimate_before, reply.estimate_after, reply.assumed
 
 
 def _compose(slots: Slots, lang: str) -> WhatIfReply:
