@@ -25,7 +25,7 @@ from knowledge.lexicon import load_lexicon
 from knowledge.loader import EntryError, load_knowledge
 from retrieval.backends import make_embedder
 from retrieval.embeddings import Embedder, model_identity
-from retrieval.indexer import IndexReport, index_lock, plan, update_index
+from retrieval.indexer import IndexReport, index_lock, known_current, plan, update_index
 from retrieval.lexical import warm_up as warm_lexical
 from retrieval.search import KnowledgeSearch
 from retrieval.store import ChunkStore, StoreLocation
@@ -107,6 +107,8 @@ def check_index(store: ChunkStore, entries: list[Entry]) -> None:
                 "re-index with it"
             )
         raise IndexNotReadyError("no search index found; run `mingbai index` (or `make run`)")
+    if known_current(store, entries):
+        return  # the last complete index run left exactly these entries
     added, changed, deleted, _ = plan(store, entries)
     if added or changed or deleted:
         log.warning(

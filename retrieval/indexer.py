@@ -74,6 +74,16 @@ def index_lock(lock_path: Path, wait_seconds: float = 30.0) -> Iterator[None]:
         lock.release()
 
 
+def known_current(store: ChunkStore, entries: Sequence[Entry]) -> bool:
+    """True when the last complete index run left exactly ``entries`` in ``store`` (known without
+    opening Chroma; False when unsure: then :func:`plan` reads the store)."""
+    return store.remembered_entries() == _hashes(entries)
+
+
+def _hashes(entries: Sequence[Entry]) -> dict[str, str]:
+    return {e.id: e.content_hash for e in entries}
+
+
 def plan(
     store: ChunkStore, entries: Sequence[Entry]
 ) -> tuple[list[Entry], list[Entry], list[str], int]:
@@ -137,10 +147,9 @@ def update_index(
     """
     started = time.perf_counter()
     report = IndexReport()
-    wanted = {e.id: e.content_hash for e in entries}
     with index_lock(lock_path, wait_seconds) if lock_path is not None else nullcontext():
-        if store.remembered_entries() == wanted:  # the last complete run left exactly this
-            report.unchanged = len(wanted)
+        if known_current(store, entries):
+            report.unchanged = len(entries)
             report.seconds = time.perf_counter() - started
             return report
         added, changed, deleted, report.unchanged = plan(store, entries)
@@ -161,6 +170,6 @@ def update_index(
         store.drop_collections(report.dropped_collections)
         if not report.nothing_changed:
             store.mark_changed()  # running servers reload their view of the index
-        store.remember_entries(wanted)
+        store.remember_entries(_hashes(entries))
     report.seconds = time.perf_counter() - started
     return report

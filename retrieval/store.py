@@ -105,6 +105,13 @@ def _close(client: ClientAPI) -> None:
         close()
 
 
+def _replace_file(path: Path, text: str) -> None:
+    """Write ``path`` whole or not at all (a reader never sees half a file)."""
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
 GENERATION_FILE = "generation"
 MANIFEST_PREFIX = "indexed-"  # + fingerprint + .json: what the last complete index run left
 RECHECK_SECONDS = 1.0
@@ -153,10 +160,7 @@ class StoreLocation:
         """Tell other processes that the index changed (embedded store only)."""
         if self.url or self.path is None:
             return
-        marker = self.path / GENERATION_FILE
-        tmp = marker.with_suffix(".tmp")
-        tmp.write_text(str(time.time_ns()), encoding="utf-8")
-        os.replace(tmp, marker)
+        _replace_file(self.path / GENERATION_FILE, str(time.time_ns()))
         with self._lock:
             if self.key in self._shared:
                 self._shared[self.key] = (self._shared[self.key][0], self.generation())
@@ -313,10 +317,8 @@ class ChunkStore:
         path = self._remembered_path
         if path is None:
             return
-        tmp = path.with_suffix(".tmp")
         data = {"generation": self.location.generation(), "entries": dict(entries)}
-        tmp.write_text(json.dumps(data, sort_keys=True), encoding="utf-8")
-        os.replace(tmp, path)
+        _replace_file(path, json.dumps(data, sort_keys=True))
 
     def _forget_entries(self) -> None:
         # every write goes through here first: a run killed after it leaves nothing remembered
