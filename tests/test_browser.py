@@ -384,6 +384,34 @@ def test_on_a_phone_every_tab_is_one_tap_and_an_answer_opens_at_its_first_line(
     tab.context.close()
 
 
+def test_a_chosen_entry_comes_into_view_and_no_label_badge_covers_content(
+    page: Any, server: str
+) -> None:
+    """At phone size: picking a search result brings the entry's text into view; the chat and
+    the What-if chart carry no floating label badge (one used to sit on the text and on the
+    chart's title)."""
+    tab = _fresh(page, server, 390, 844)
+    for box_id in ("#mb-chat", "#mb-whatif-chart"):
+        labels = tab.locator(f'{box_id} [data-testid="block-label"]')
+        assert all(not labels.nth(i).is_visible() for i in range(labels.count())), box_id
+    tab.get_by_role("tab", name="知识库").click()
+    tab.locator("#mb-kb-query textarea, #mb-kb-query input").first.fill("花呗怎么还款")
+    tab.locator("#mb-kb-search").click()
+    tab.wait_for_function(
+        "() => document.querySelector('#mb-kb-status')?.innerText.includes('找到')",
+        timeout=30_000)
+    cell = tab.locator("#mb-kb-results span.text").filter(has_text=re.compile(r"^huabei-")).first
+    cell.wait_for(timeout=30_000)
+    cell.click()
+    tab.wait_for_function(
+        "() => document.querySelector('#mb-kb-entry')?.innerText.includes('来源')",
+        timeout=30_000)
+    tab.wait_for_timeout(800)  # the smooth scroll
+    shown = tab.locator("#mb-kb-entry").bounding_box()
+    assert shown is not None and -2 <= shown["y"] < 844 / 2, shown  # its top, in view
+    tab.context.close()
+
+
 def test_every_page_text_is_translated_not_shown_as_a_key(page: Any, server: str) -> None:
     for locale in ("zh-CN", "en-US"):
         tab = _fresh(page, server, 1280, 1400, locale=locale)
