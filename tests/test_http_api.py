@@ -232,3 +232,20 @@ def test_a_bad_what_if_names_its_field_in_param(
 ) -> None:
     err = client.post("/v1/what-if", json=payload).json()["error"]
     assert err["param"] == field, err  # from the error's field, not parsed out of its message
+
+
+def test_feedback_reasons_agree_across_the_api_the_page_and_the_log() -> None:
+    """The API's ``reason`` values, the page's 👎 options (each language) and the question log's
+    REASONS are one list: a reason added to one and not the others fails here, not in use."""
+    from typing import get_args
+
+    from assistant.questionlog.schema import REASONS
+    from ui.http_api import FeedbackRequest
+    from ui.web import FEEDBACK_OPTIONS
+
+    annotation = FeedbackRequest.model_fields["reason"].annotation
+    api = {v for arg in get_args(annotation) for v in get_args(arg)}
+    assert api == set(REASONS)
+    for lang, options in FEEDBACK_OPTIONS.items():
+        assert set(options.values()) == set(REASONS), lang
+        assert len(options) == len(REASONS), lang  # one label per reason
