@@ -105,3 +105,15 @@ def test_the_command_line_has_an_option_per_field() -> None:
     assert data["profile"]["other_loans"] is True
     bad = runner.invoke(app, ["what-if", "--other-loans", "perhaps"])
     assert bad.exit_code == 2 and "other_loans must be yes or no" in bad.output
+
+
+def test_the_range_a_user_reads_comes_from_the_registry_in_both_languages() -> None:
+    """The page's error callout and the chat's out-of-range reply say the range the same way,
+    in the page's units (a share as 0-100 %)."""
+    assert FIELD_SPECS["sesame_score"].shown_range("zh") == " 350–950 之间的整数"
+    assert FIELD_SPECS["sesame_score"].shown_range("en") == "a whole number from 350 to 950"
+    assert FIELD_SPECS["utilization"].shown_range("zh") == " 0–100% 之间的数"
+    assert FIELD_SPECS["utilization"].shown_range("en") == "a percentage from 0 to 100"
+    assert FIELD_SPECS["other_loans"].shown_range("en") == "yes or no"
+    zh = whatif_reply("额度使用率150%，芝麻分700，借呗额度大概多少", "zh").text
+    assert "额度使用率应为 0–100% 之间的数，你给的 150% 不在范围内" in zh

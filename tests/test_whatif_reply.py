@@ -155,6 +155,7 @@ def test_a_number_too_big_for_a_float_is_out_of_range_not_a_crash(
     with caplog.at_level("ERROR"):
         reply = whatif_reply(question, "zh")
     assert not caplog.records, [r.getMessage() for r in caplog.records]
-    assert reply.needs_input and "月收入应不小于 0，你给的 一个极大的数 不在范围内" in reply.text
+    assert reply.needs_input
+    assert "月收入应为不小于 0 的整数，你给的 一个极大的数 不在范围内" in reply.text
     english = whatif_reply("My monthly income is " + "9" * 400 + " and my Sesame score 700", "en")
     assert "a huge number is outside that" in english.text

@@ -26,7 +26,7 @@ from matplotlib.figure import Figure
 from assistant.errors import ProfileError
 from assistant.surface import Surface
 from assistant.whatif import NOTICE
-from assistant.whatif.profile import DEFAULTS, FIELD_SPECS, FIELDS, FieldSpec, Profile
+from assistant.whatif.profile import DEFAULTS, FIELD_SPECS, FIELDS, Profile
 from assistant.whatif.scorer import LimitEstimate, compared_with_common, estimate_limit
 from ui.i18n import Lang, in_page_language, lang_of, say, tr
 from ui.render import PRIVATE, OnLoad, callout, safe_markdown, safe_text
@@ -131,32 +131,10 @@ def friendly_error(exc: Exception, lang: str = "zh") -> str:
         return callout("error", f"**{say(lang, '输入有误', 'Invalid input')}** — "
                                 f"{safe_text(str(exc))}")
     spec = FIELD_SPECS[field]
-    return callout("error", say(lang, f"**输入有误：{spec.label_zh}应为{_zh_range(spec)}。**",
-                                f"**Invalid input: {spec.label_en} must be "
-                                f"{_en_range(spec)}.**"))
-
-
-def _zh_range(spec: FieldSpec) -> str:
-    if spec.kind is bool:
-        return "有或没有"
-    scale, unit = (100, "%") if spec.page.percent else (1, spec.page.unit.zh if spec.page.unit
-                                                       else "")
-    noun = "整数" if spec.kind is int else "数"
-    lo = f"{spec.minimum * scale:g}"
-    if spec.maximum is None:
-        return f"不小于 {lo} 的{noun}" + ("，也可以不填" if spec.nullable else "")
-    return f" {lo}–{spec.maximum * scale:g}{unit if unit == '%' else ''} 之间的{noun}"
-
-
-def _en_range(spec: FieldSpec) -> str:
-    if spec.kind is bool:
-        return "yes or no"
-    if spec.page.percent:
-        return f"a percentage from {spec.minimum * 100:g} to {(spec.maximum or 1) * 100:g}"
-    noun = "a whole number" if spec.kind is int else "a number"
-    if spec.maximum is None:
-        return f"{noun} of at least {spec.minimum:g}" + (", or empty" if spec.nullable else "")
-    return f"{noun} from {spec.minimum:g} to {spec.maximum:g}"
+    empty_zh, empty_en = ("，也可以不填", ", or empty") if spec.nullable else ("", "")
+    zh = f"**输入有误：{spec.label_zh}应为{spec.shown_range('zh')}{empty_zh}。**"
+    en = f"**Invalid input: {spec.label_en} must be {spec.shown_range('en')}{empty_en}.**"
+    return callout("error", say(lang, zh, en))
 
 
 @lru_cache(maxsize=1)

@@ -151,6 +151,24 @@ class FieldSpec(BaseModel):
                else f"{noun} between {lo} and {_plain(self.maximum)}")
         return f"{rng} or None (unknown)" if self.nullable else rng
 
+    def shown_range(self, lang: str) -> str:
+        """The valid range as a user reads it (the page's units, shares as 0-100 %), for "X 应为…"
+        / "X must be …": "350–950 之间的整数", "a percentage from 0 to 100"."""
+        if self.kind_name == "yesno":
+            return "有或没有" if lang == "zh" else "yes or no"
+        scale = 100 if self.page.percent else 1
+        lo = f"{self.minimum * scale:g}"
+        hi = None if self.maximum is None else f"{self.maximum * scale:g}"
+        if lang == "zh":
+            noun = "整数" if self.kind is int else "数"
+            if hi is None:
+                return f"不小于 {lo} 的{noun}"
+            return f" {lo}–{hi}{'%' if self.page.percent else ''} 之间的{noun}"
+        if self.page.percent:
+            return f"a percentage from {lo} to {hi}"
+        noun = "a whole number" if self.kind is int else "a number"
+        return f"{noun} of at least {lo}" if hi is None else f"{noun} from {lo} to {hi}"
+
     def format(self, value: Value, lang: str) -> str:
         """How ``value`` reads in ``lang`` ("30%", "12个月", "有")."""
         if value is None:

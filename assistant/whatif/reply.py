@@ -187,10 +187,10 @@ def _ask(lang: str, missing: tuple[str, ...] | list[str], bad: Mapping[str, floa
     for name, value in bad.items():
         spec = FIELD_SPECS[name]
         huge = "一个极大的数" if zh else "a huge number"
-        shown = f"{value:g}" if math.isfinite(value) else huge
+        shown = spec.format(value, lang) if math.isfinite(value) else huge
         lines.append(
-            f"{spec.label_zh}应{_zh_range(name)}，你给的 {shown} 不在范围内。" if zh
-            else f"{spec.label_en} must be {spec.describe_range()}; {shown} is outside that."
+            f"{spec.label_zh}应为{spec.shown_range('zh')}，你给的 {shown} 不在范围内。" if zh
+            else f"{spec.label_en} must be {spec.shown_range('en')}; {shown} is outside that."
         )
     masked = [f for f in missing if f not in bad]
     if masked:
@@ -204,14 +204,4 @@ def _ask(lang: str, missing: tuple[str, ...] | list[str], bad: Mapping[str, floa
     lines.append(NOTICE[lang])
     return WhatIfReply("\n".join(lines), True, None, None, ())
 
-
-def _zh_range(name: str) -> str:
-    spec = FIELD_SPECS[name]
-    if spec.kind is bool:
-        return "有或没有"
-    lo = f"{spec.minimum:g}" if spec.kind is int else f"{spec.minimum * 100:g}%"
-    if spec.maximum is None:
-        return f"不小于 {lo}"
-    hi = f"{spec.maximum:g}" if spec.kind is int else f"{spec.maximum * 100:g}%"
-    return f"在 {lo}–{hi} 之间"
 
