@@ -230,7 +230,7 @@ def test_a_part_that_is_a_what_if_goes_to_the_scorer(bot) -> None:  # type: igno
 
 
 def test_a_near_tie_about_different_things_asks_which_with_both_answers(bot) -> None:  # type: ignore[no-untyped-def]
-    ans = bot.ask("花呗的钱咋少了")  # a lower limit, or money taken by auto-repayment?
+    ans = bot.ask("花呗扣了我的钱")  # an automatic repayment, or a bank charge not credited?
     cited = [c.doc_id for c in ans.citations]
     assert ans.clarifying and not ans.abstained and len(cited) == 2
     assert ans.suggestion_ids == tuple(cited)  # the chips send the two questions
