@@ -32,6 +32,8 @@ HOLDOUTS = {
     "holdout-2": (FAQ.parent / "holdout-2.jsonl", "seen: scam rules generalised after"),
     "holdout-3": (FAQ.parent / "holdout-3.jsonl", "seen: follow-up resolution changed after"),
     "holdout-4": (FAQ.parent / "holdout-4.jsonl", "seen: look-up and routing fixes after"),
+    "holdout-6": (FAQ.parent / "holdout-6.jsonl",
+                  "seen: a what-if routing fix followed its first run"),
 }
 # Real customer questions in pairs (AFQMC, outside the repository): measured when present.
 PAIRS = ROOT.parent / "shared" / "data" / "afqmc-half.jsonl"
