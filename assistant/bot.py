@@ -440,8 +440,10 @@ class Assistant:
                 entries = [c.entries[h.entry_id] for h in chosen]
                 # a near-tie about different things: ask which one, with both verdicts
                 choice = decision.reason == "ambiguous" and chosen == list(decision.chosen)
+                main = entries[0].section(lang)
+                order = c.search.points.order(p.query, main.verdict, main.points)
                 body = c.composer.compose(
-                    ComposeInput(text, lang, entries, scam, c.rules.max_points, choice)
+                    ComposeInput(text, lang, entries, scam, c.rules.max_points, choice, order)
                 )
                 answer_text = f"{body}\n\n{sources_block(entries, lang)}"
                 citations = [self._cite(c.entries[h.entry_id], h, lang) for h in chosen]

@@ -48,6 +48,9 @@ class ComposeInput:
     scam_warning: str | None
     max_points: int = 4
     choice: bool = False  # the best entries are a near-tie about different things: ask which
+    # the main entry's points in the order to show them (retrieval.points: the one that says what
+    # was asked first); empty: as written
+    order: Sequence[int] = ()
 
 
 class Composer(Protocol):
@@ -86,7 +89,8 @@ class GroundedComposer:
             return "\n\n".join(parts)
         main = data.entries[0].section(lang)
         body = [f"**{main.verdict}** [1]"]
-        body += [f"- {p}" for p in main.points[: data.max_points]]
+        points = [main.points[i] for i in data.order] if data.order else list(main.points)
+        body += [f"- {p}" for p in points[: data.max_points]]
         parts.append("\n".join(body))
         for i, extra in enumerate(data.entries[1:], 2):
             parts.append(f"{SEE_ALSO[lang]}: {extra.section(lang).verdict} [{i}]")

@@ -142,7 +142,7 @@ def tokens_of_normal(lower: str) -> tuple[str, ...]:
     return tuple(w for w in words if _WORD.fullmatch(w) and w not in STOPWORDS)
 
 
-def _tokens_of(query: str | Tokenized) -> Sequence[str]:
+def tokens_of(query: str | Tokenized) -> Sequence[str]:
     return tokenize(query) if isinstance(query, str) else query.tokens
 
 
@@ -228,7 +228,7 @@ class Vocabulary:
     def unknown(self, query: str | Tokenized) -> list[str]:
         return [
             t
-            for t in _tokens_of(query)
+            for t in tokens_of(query)
             if stem(t) not in self._words and not t.isdigit() and len(t) > 1
         ]
 
@@ -260,7 +260,7 @@ class BM25Index:
 
     def scores(self, query: str | Tokenized) -> dict[str, float]:
         """entry id -> BM25 score scaled to [0, 1] by the best score (empty if nothing matches)."""
-        tokens = list(_tokens_of(query))
+        tokens = list(tokens_of(query))
         if not tokens or not self.ids:
             return {}
         raw = self._bm25.get_scores(tokens)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from knowledge.entry import Entry
 from retrieval.lexical import BM25Index, QuestionIndex, Vocabulary, tokenize_entries
+from retrieval.points import PointRanker
 from retrieval.prepared import Text, prepare
 from retrieval.store import ChunkHit, ChunkStore
 
@@ -65,6 +66,7 @@ class KnowledgeSearch:
         tokens = tokenize_entries(entries, cache_dir)
         self.bm25 = BM25Index(tokens) if self.config.lexical_weight > 0 else None
         self.vocabulary = Vocabulary(tokens)
+        self.points = PointRanker(tokens)  # which bullet of an answer says what was asked
 
     def embed(self, query: Text) -> list[float]:
         return self.store.embedder.embed_query(prepare(query).norm)
