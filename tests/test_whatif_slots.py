@@ -155,7 +155,9 @@ def test_issue_positives(question: str) -> None:
      # with made-up estimates before)
      "我是不是没有借呗额度了", "我从来没逾期过 借呗额度为啥突然没了",
      "my Jiebei limit dropped to zero and I never paid late", "按时还了两年花呗 咋提额",
-     "为什么借呗额度没用完却借不了钱了"],
+     "为什么借呗额度没用完却借不了钱了",
+     # numbers told in a question about where something is shown or what to do
+     "借呗额度全用完了 还想借钱咋办", "下个月钱不够 花呗先还三成行不行", "我借呗额度有多少去哪看"],
 )
 def test_issue_negatives(question: str) -> None:
     assert not looks_like_whatif(question)

@@ -43,6 +43,8 @@ from assistant.whatif.slot_grammar import (
     OVERDUE,
     RULES,
     THRESHOLD,
+    WHAT_TO_DO,
+    WHERE_TO_SEE,
     Kind,
     cn_to_int,
     normalize,
@@ -208,6 +210,12 @@ def _parse(t: str) -> Slots:
         # "我一次都没逾期过，额度为啥被砍了", "为什么借呗额度没用完借不了钱了":
         # facts told in passing (a zero read from a negation, or a "why" question),
         # not a request for an estimate
+        personal = False
+    if personal and not HYP.search(t) and (
+            WHERE_TO_SEE.search(t)
+            or (WHAT_TO_DO.search(t) and not ESTIMATE.search(t) and not DIRECTION.search(t))):
+        # "我花呗额度有多少在哪看" asks where it is shown; "借呗的额度全用光了 还想再借怎么办",
+        # "花呗先还一半行吗" ask what to do: numbers told in passing, no estimate asked for
         personal = False
     if personal and not values and not changes and not missing:
         missing = ["sesame_score"]
