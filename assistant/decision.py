@@ -69,6 +69,7 @@ class AnsweringRules(Thresholds):
     max_question_chars: int
     query_max_tokens: int
     scam_fallback_entry: str
+    top_only_entries: tuple[str, ...] = ()
     retrieval: _Retrieval = _Retrieval()
 
     @property
@@ -203,7 +204,12 @@ class DecisionPolicy:
     def _strong(self, hits: Sequence[EntryHit], products: frozenset[str],
                 needed: Callable[[EntryHit], float]) -> list[EntryHit]:
         fitting = [h for h in hits if self.fits_products(self.entries[h.entry_id], products)]
-        return [h for h in fitting if h.dense >= needed(h) or h.exact]
+        strong = [h for h in fitting if h.dense >= needed(h) or h.exact]
+        top_only = self.rules.top_only_entries
+        if strong and strong[0] is not hits[0] and strong[0].entry_id in top_only:
+            # closer entries were too weak: what is left does not answer with a top-only entry
+            strong = [h for h in strong if h.entry_id not in top_only]
+        return strong
 
     def _answerable(self, hits: Sequence[EntryHit], about_scams: bool) -> list[EntryHit]:
         """``hits`` without the scam entries, unless the question is about scams (a warning is

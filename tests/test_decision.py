@@ -154,3 +154,32 @@ def test_an_ordinary_question_is_not_answered_from_a_scam_entry(policy: Decision
     assert plain.chosen[0].entry_id == "huabei-early"
     asked = policy.decide(hits, scam=False, query="安全账户是骗局吗", lang="zh", about_scams=True)
     assert asked.chosen[0].entry_id == "scam-safe-account"
+
+
+def test_a_top_only_entry_answers_as_the_closest_never_as_what_is_left() -> None:
+    """The hand-off entry answers "I want a person"; after closer entries were too weak for a
+    question naming no product, it is not the answer, though it may still be the second one."""
+    entries = {**ENTRIES, "handoff": entry("handoff", set())}
+    rules = load_answering_rules().model_copy(update={"top_only_entries": ("handoff",)})
+    strict = DecisionPolicy(rules, entries, load_lexicon(), credit_question=lambda q: False)
+    left = result(("huabei-early", 0.92), ("handoff", 0.91))  # huabei-early is too weak here
+    assert strict.decide(left, scam=False, query="支付宝怎么交电费", lang="zh").chosen == ()
+    normal = DecisionPolicy(rules.model_copy(update={"top_only_entries": ()}), entries,
+                            load_lexicon(), credit_question=lambda q: False)
+    assert normal.decide(left, scam=False, query="支付宝怎么交电费", lang="zh").chosen[0] \
+        .entry_id == "handoff"  # what the rule prevents
+    first = strict.decide(result(("handoff", 0.95), ("privacy-rights", 0.94)), scam=False,
+                          query="在线客服在哪儿", lang="zh")
+    assert [h.entry_id for h in first.chosen] == ["handoff", "privacy-rights"]
+    second = strict.decide(result(("privacy-rights", 0.95), ("handoff", 0.94)), scam=False,
+                           query="在线客服在哪儿", lang="zh")
+    assert [h.entry_id for h in second.chosen] == ["privacy-rights", "handoff"]
+
+
+def test_every_entry_the_answering_rules_name_exists() -> None:
+    from knowledge.loader import load_knowledge
+
+    ids = {e.id for e in load_knowledge().entries}
+    rules = load_answering_rules()
+    named = {rules.scam_fallback_entry, *rules.top_only_entries}
+    assert named <= ids, sorted(named - ids)

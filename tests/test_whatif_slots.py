@@ -157,7 +157,9 @@ def test_issue_positives(question: str) -> None:
      "my Jiebei limit dropped to zero and I never paid late", "按时还了两年花呗 咋提额",
      "为什么借呗额度没用完却借不了钱了",
      # numbers told in a question about where something is shown or what to do
-     "借呗额度全用完了 还想借钱咋办", "下个月钱不够 花呗先还三成行不行", "我借呗额度有多少去哪看"],
+     "借呗额度全用完了 还想借钱咋办", "下个月钱不够 花呗先还三成行不行", "我借呗额度有多少去哪看",
+     # a why question with a masked number; a number about repaying, nothing asked about a limit
+     "为啥我芝麻分都***了借呗额度还这么低", "如果这期先分期 下期能不能一次全还掉"],
 )
 def test_issue_negatives(question: str) -> None:
     assert not looks_like_whatif(question)

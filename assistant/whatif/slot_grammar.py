@@ -178,7 +178,8 @@ ESTIMATE = re.compile(
 WHERE_TO_SEE = re.compile(r"在哪(?:里|儿)?(?:看|查|找)|哪里(?:看|查|找)|怎么(?:查|看)|"
                           r"去哪(?:看|查)|\bwhere (?:can|do|to) (?:i )?(?:see|check|find)\b")
 WHAT_TO_DO = re.compile(r"怎么办|怎么弄|咋办|咋弄|咋整|行吗|行不行|可以吗|可不可以|"
-                        r"\bwhat (?:should|can) i do\b|\bis (?:that|it) (?:ok|okay|allowed)\b")
+                        r"可以[^,;。!?]{0,8}[吗嘛么]|能不能|能否|\bwhat (?:should|can) i do\b|"
+                        r"\bcan i\b|\bis (?:that|it) (?:ok|okay|allowed)\b")
 FIRST_PERSON = re.compile(r"我|本人|\b(?:i|i'm|i've|my|me)\b")
 # "What decides how much I can borrow?" asks how limits work, not for an estimate.
 GENERAL = re.compile(r"怎么定|如何确定|怎么算|怎么计算|如何计算|由什么决定|根据什么|取决于|为什么|"

@@ -211,12 +211,17 @@ def _parse(t: str) -> Slots:
         # facts told in passing (a zero read from a negation, or a "why" question),
         # not a request for an estimate
         personal = False
+    estimate, direction = ESTIMATE.search(t) is not None, DIRECTION.search(t) is not None
     if personal and not HYP.search(t) and (
             WHERE_TO_SEE.search(t)
-            or (WHAT_TO_DO.search(t) and not ESTIMATE.search(t) and not DIRECTION.search(t))):
+            or (WHAT_TO_DO.search(t) and not estimate and not direction)
+            or (GENERAL.search(t) and not estimate)):
         # "我花呗额度有多少在哪看" asks where it is shown; "借呗的额度全用光了 还想再借怎么办",
-        # "花呗先还一半行吗" ask what to do: numbers told in passing, no estimate asked for
+        # "花呗先还一半行吗" ask what to do; "为什么我芝麻分到了***借呗额度还是不够" asks why:
+        # numbers told in passing, no estimate asked for
         personal = False
+    if personal and not (estimate or direction or AMOUNT.search(t)) and WHAT_TO_DO.search(t):
+        personal = False  # "如果第一次分期，之后可以一次还完吗": may I, not what happens to a limit
     if personal and not values and not changes and not missing:
         missing = ["sesame_score"]
     return Slots(
