@@ -46,13 +46,27 @@ class Lexicon:
         return frozenset(p for p, words in self.products.items() if any(w in text for w in words))
 
     def actions_in(self, normalized: str) -> frozenset[str]:
-        """The actions a normalised text asks about.
+        """The actions a normalised text asks about. A word inside a longer word of another
+        action does not count: "被关闭了" is the state ``closed``, not the act of closing.
 
         >>> sorted(load_lexicon().actions_in("花呗分期可以提前还吗"))
         ['early_repay', 'instalment']
+        >>> sorted(load_lexicon().actions_in("借呗被关闭了怎么重新开"))
+        ['closed', 'reopen']
         """
         text = normalized.lower()
-        return frozenset(a for a, words in self.actions.items() if any(w in text for w in words))
+        spans: list[tuple[int, int, str]] = []
+        for action, words in self.actions.items():
+            for word in words:
+                start = text.find(word)
+                while start >= 0:
+                    spans.append((start, start + len(word), action))
+                    start = text.find(word, start + 1)
+        return frozenset(
+            action for start, end, action in spans
+            if not any(s <= start and end <= e and (e - s) > (end - start) and other != action
+                       for s, e, other in spans)
+        )
 
     def opposed_to(self, actions: frozenset[str]) -> frozenset[str]:
         """The actions that undo any of ``actions``.
