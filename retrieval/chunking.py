@@ -1,8 +1,9 @@
 """Turn entries into the small texts that are embedded and indexed.
 
 Indexed per entry: both titles, every listed question, and the answer bodies split on Chinese and
-English sentence ends. Each chunk points back to its entry id; its id carries the entry's content
-hash, so a changed entry's new chunks never collide with the old ones.
+English sentence ends. Each chunk points back to its entry id; its id carries the entry's index
+hash (:func:`index_hash`: its content, and how texts are normalised), so a changed entry's new
+chunks never collide with the old ones, and a changed lexicon re-embeds what it normalised.
 
 >>> from knowledge.loader import load_knowledge
 >>> [c.kind for c in chunk_entry(load_knowledge().by_id()["about-mingbai"])][:3]
@@ -11,17 +12,21 @@ hash, so a changed entry's new chunks never collide with the old ones.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from knowledge.entry import Entry, Lang
+from knowledge.lexicon import LEXICON_PATH
 from retrieval.text import normalize
 
 if TYPE_CHECKING:
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
+# Bump when chunk_entry() or normalize() change what is embedded: every entry is re-embedded.
+CHUNKING_VERSION = "1"
 SENTENCE_ENDS = ["\n", "。", "！", "？", "；", ". ", "! ", "? ", "; "]
 CHUNK_CHARS = 160
 
@@ -74,6 +79,21 @@ def split_sentences(text: str) -> list[str]:
     return [piece for piece in _splitter().split_text(text) if piece.strip()]
 
 
+@lru_cache(maxsize=1)
+def normalization_key() -> str:
+    """What decides an entry's embedded texts besides the entry: the lexicon (product aliases
+    and misspellings are normalised with it) and this module's version."""
+    digest = hashlib.sha256(CHUNKING_VERSION.encode() + b"|" + LEXICON_PATH.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def index_hash(entry: Entry) -> str:
+    """The version of ``entry`` as indexed: its content and :func:`normalization_key` (an entry
+    indexed under another lexicon is stale: its texts were normalised differently)."""
+    digest = hashlib.sha256(f"{entry.content_hash}|{normalization_key()}".encode())
+    return digest.hexdigest()[: len(entry.content_hash)]
+
+
 def chunk_entry(entry: Entry) -> list[Chunk]:
     texts: list[tuple[str, Lang, str]] = [
         ("title", "zh", entry.title_zh),
@@ -92,7 +112,7 @@ def chunk_entry(entry: Entry) -> list[Chunk]:
         if text and (kind, text) not in seen:
             seen.add((kind, text))
             unique.append((kind, lang, text))
-    h = entry.content_hash
+    h = index_hash(entry)
     return [
         Chunk(chunk_id(entry.id, h, i), entry.id, h, kind, lang, text, len(unique))
         for i, (kind, lang, text) in enumerate(unique)

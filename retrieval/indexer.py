@@ -19,7 +19,7 @@ from filelock import FileLock, Timeout
 
 from knowledge.entry import Entry
 from knowledge.errors import IndexBusyError
-from retrieval.chunking import Chunk, chunk_entries
+from retrieval.chunking import Chunk, chunk_entries, index_hash
 from retrieval.store import ChunkStore
 
 PROGRESS_MIN_CHUNKS = 64
@@ -81,7 +81,7 @@ def known_current(store: ChunkStore, entries: Sequence[Entry]) -> bool:
 
 
 def _hashes(entries: Sequence[Entry]) -> dict[str, str]:
-    return {e.id: e.content_hash for e in entries}
+    return {e.id: index_hash(e) for e in entries}
 
 
 def plan(
@@ -97,7 +97,7 @@ def plan(
         if not versions:
             added.append(entry)
             continue
-        present, written = versions.get(entry.content_hash, (0, -1))
+        present, written = versions.get(index_hash(entry), (0, -1))
         if present == written and len(versions) == 1:
             unchanged += 1
         else:
@@ -163,7 +163,7 @@ def update_index(
         report.chunks_written = len(chunks)
         # Only now that the new versions are complete do the old ones go.
         for entry in changed:
-            store.delete(entry.id, keep_hash=entry.content_hash)
+            store.delete(entry.id, keep_hash=index_hash(entry))
         for entry_id in deleted:
             store.delete(entry_id)
         report.dropped_collections = store.other_model_collections()

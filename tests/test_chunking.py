@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from knowledge.loader import load_knowledge
-from retrieval.chunking import chunk_entry, chunk_id, entry_id_of, split_sentences
+from retrieval.chunking import chunk_entry, chunk_id, entry_id_of, index_hash, split_sentences
 
 
 def test_chunks_cover_titles_questions_and_bodies() -> None:
@@ -11,7 +11,7 @@ def test_chunks_cover_titles_questions_and_bodies() -> None:
     chunks = chunk_entry(entry)
     kinds = {c.kind for c in chunks}
     assert kinds == {"title", "question", "body"}
-    assert all(c.entry_id == entry.id and c.entry_hash == entry.content_hash for c in chunks)
+    assert all(c.entry_id == entry.id and c.entry_hash == index_hash(entry) for c in chunks)
     assert all(c.n_chunks == len(chunks) for c in chunks)
     assert len({c.id for c in chunks}) == len(chunks)
     questions = [c for c in chunks if c.kind == "question"]

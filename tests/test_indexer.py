@@ -15,7 +15,7 @@ import pytest
 from knowledge.entry import Entry
 from knowledge.errors import IndexBusyError
 from knowledge.loader import load_knowledge
-from retrieval.chunking import chunk_entries, entry_id_of
+from retrieval.chunking import chunk_entries, entry_id_of, index_hash
 from retrieval.indexer import index_lock, update_index
 from retrieval.store import ChunkStore, StoreLocation
 from tests.conftest import HashEmbedder
@@ -47,6 +47,23 @@ def test_no_change_run_embeds_nothing(tmp_path: Path, entries: list[Entry]) -> N
     assert emb.calls == calls
 
 
+def test_a_changed_lexicon_re_embeds_the_entries_it_normalised(
+    tmp_path: Path, entries: list[Entry], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunks are normalised with the lexicon (花贝 -> 花呗): indexed under another lexicon,
+    an entry is stale although its file did not change."""
+    import retrieval.chunking as chunking
+
+    store = make_store(tmp_path, HashEmbedder())
+    update_index(store, entries, lock_path=tmp_path / "lock")
+    monkeypatch.setattr(chunking, "normalization_key", lambda: "another-lexicon")
+    report = update_index(store, entries, lock_path=tmp_path / "lock")
+    assert sorted(report.changed) == sorted(e.id for e in entries)
+    assert store.count() == len(chunk_entries(entries))  # the old versions are gone
+    again = update_index(store, entries, lock_path=tmp_path / "lock")
+    assert again.nothing_changed
+
+
 def test_nothing_changed_is_known_without_reading_the_store(
     tmp_path: Path, entries: list[Entry], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -54,7 +71,7 @@ def test_nothing_changed_is_known_without_reading_the_store(
     that, without opening Chroma; anything else (another entry set) reads the store."""
     store = make_store(tmp_path, HashEmbedder())
     update_index(store, entries, lock_path=tmp_path / "lock")
-    assert store.remembered_entries() == {e.id: e.content_hash for e in entries}
+    assert store.remembered_entries() == {e.id: index_hash(e) for e in entries}
     fresh = make_store(tmp_path, HashEmbedder())  # another process, say
 
     def no_store(*_: object) -> None:
@@ -67,7 +84,7 @@ def test_nothing_changed_is_known_without_reading_the_store(
     monkeypatch.undo()
     report = update_index(fresh, entries[:-1], lock_path=tmp_path / "lock")
     assert report.deleted == [entries[-1].id]  # a different set: read and brought in line
-    assert fresh.remembered_entries() == {e.id: e.content_hash for e in entries[:-1]}
+    assert fresh.remembered_entries() == {e.id: index_hash(e) for e in entries[:-1]}
 
 
 def test_any_write_forgets_what_was_remembered(tmp_path: Path, entries: list[Entry]) -> None:
@@ -81,7 +98,7 @@ def test_any_write_forgets_what_was_remembered(tmp_path: Path, entries: list[Ent
     assert store.remembered_entries() is None
     report = update_index(store, entries[:2], lock_path=tmp_path / "lock")
     assert report.changed == [entries[0].id]  # the stray half-version is cleaned up
-    assert list(store.manifest()[entries[0].id]) == [entries[0].content_hash]
+    assert list(store.manifest()[entries[0].id]) == [index_hash(entries[0])]
     assert store.remembered_entries() is not None
     store.delete(entries[1].id)
     assert store.remembered_entries() is None
@@ -111,7 +128,7 @@ def test_only_changed_added_and_deleted_entries_are_touched(
     assert report.unchanged == 3
     manifest = store.manifest()
     assert set(manifest) == {e.id for e in new_set}
-    assert list(manifest[changed.id]) == [changed.content_hash]  # the old version is gone
+    assert list(manifest[changed.id]) == [index_hash(changed)]  # the old version is gone
     assert store.count() == len(chunk_entries(new_set))
 
 
@@ -125,11 +142,11 @@ def test_a_cut_short_write_is_finished_by_the_next_run(
     partial = chunk_entries([changed])[:3]
     store.add(partial, store.embedder.embed_documents([c.text for c in partial]))
     # The old version is still complete, so the entry stays findable meanwhile.
-    assert entries[0].content_hash in store.manifest()[entries[0].id]
+    assert index_hash(entries[0]) in store.manifest()[entries[0].id]
     report = update_index(store, [changed, entries[1]], lock_path=tmp_path / "lock")
     assert report.changed == [changed.id]
-    present, written = store.manifest()[changed.id][changed.content_hash]
-    assert present == written and list(store.manifest()[changed.id]) == [changed.content_hash]
+    present, written = store.manifest()[changed.id][index_hash(changed)]
+    assert present == written and list(store.manifest()[changed.id]) == [index_hash(changed)]
 
 
 def test_changing_the_model_uses_a_new_collection_and_drops_the_old(
