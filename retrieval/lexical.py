@@ -15,7 +15,9 @@ import logging
 import os
 import re
 import threading
+from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
@@ -215,15 +217,32 @@ def tokenize_entries(
     return tokens
 
 
+@dataclass(frozen=True)
+class WordCounts:
+    """How many of the ``entries`` use each stemmed word: counted once, read by the vocabulary
+    and by the point order (``retrieval.points``)."""
+
+    entries: int
+    df: Mapping[str, int]
+
+
+def word_counts(tokens: Mapping[str, Sequence[str]]) -> WordCounts:
+    """:class:`WordCounts` of entry id -> tokens (:func:`tokenize_entries`)."""
+    df: Counter[str] = Counter()
+    for words in tokens.values():
+        df.update({stem(t) for t in set(words)})
+    return WordCounts(len(tokens), df)
+
+
 class Vocabulary:
     """Every word the knowledge base uses; a query word outside it is a topic we do not cover.
 
-    >>> Vocabulary({"an-entry": ["借呗", "额度"]}).unknown("借呗额度和电费")
+    >>> Vocabulary(word_counts({"an-entry": ["借呗", "额度"]})).unknown("借呗额度和电费")
     ['电费']
     """
 
-    def __init__(self, tokens: Mapping[str, Sequence[str]]) -> None:
-        self._words = {stem(t) for words in tokens.values() for t in words}
+    def __init__(self, counts: WordCounts) -> None:
+        self._words = counts.df.keys()
 
     def unknown(self, query: str | Tokenized) -> list[str]:
         return [

@@ -8,10 +8,13 @@ with the question, by inverse entry frequency, is moved to the front when it say
 question than the verdict does; the others keep their written order.
 
 Words are jieba tokens (``retrieval.lexical``); product names and words in most entries weigh
-almost nothing, so "花呗" or "额度" alone never reorders. Integer arithmetic on counts and an
-exactly rounded log make the order the same on every machine.
+nothing, so "花呗" or "额度" alone never reorders. A point's score is the product of its words'
+(entries + 1) / (entries using the word + 1): the exponent of a sum of inverse-frequency logs,
+ordered the same way, but a rational number, so every comparison is exact on every machine.
 
->>> ranker = PointRanker({"a": ["积分"], "b": ["翻倍"], **{f"e{i}": ["花呗"] for i in range(20)}})
+>>> from retrieval.lexical import word_counts
+>>> counts = word_counts({"a": ["积分"], "b": ["翻倍"], **{f"e{i}": ["花呗"] for i in range(20)}})
+>>> ranker = PointRanker(counts)
 >>> ranker.order("积分翻倍了吗", "花呗积分怎么用", ["积分可以兑换权益", "积分翻倍要满足活动条件"])
 (1, 0)
 >>> ranker.order("花呗", "花呗积分怎么用", ["积分可以兑换权益", "积分翻倍要满足活动条件"])
@@ -20,12 +23,11 @@ exactly rounded log make the order the same on every machine.
 
 from __future__ import annotations
 
-import math
-from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from fractions import Fraction
 from functools import lru_cache
 
-from retrieval.lexical import Tokenized, stem, tokens_of, tokens_of_normal
+from retrieval.lexical import Tokenized, WordCounts, stem, tokens_of, tokens_of_normal
 from retrieval.text import normalize
 
 # A point is moved to the front only for words at least this specific: found in at most
@@ -36,19 +38,18 @@ MIN_RARITY = 10
 class PointRanker:
     """Orders an entry's points by the specific question words each one contains."""
 
-    def __init__(self, tokens: Mapping[str, Sequence[str]]) -> None:
-        """``tokens``: entry id -> its tokens (``retrieval.lexical.tokenize_entries``)."""
-        self.n = max(1, len(tokens))
-        self.df: Counter[str] = Counter()
-        for words in tokens.values():
-            self.df.update({stem(t) for t in words})
+    def __init__(self, counts: WordCounts) -> None:
+        """``counts``: how many entries use each word (``retrieval.lexical.word_counts``)."""
+        self.n = max(1, counts.entries)
+        self.df = counts.df
 
-    def weight(self, word: str) -> float:
-        """Inverse entry frequency; 0 for words in more than 1 / MIN_RARITY of the entries."""
+    def weight(self, word: str) -> Fraction:
+        """(entries + 1) / (entries using ``word`` + 1); 1, nothing, for a word in more than
+        1 / MIN_RARITY of the entries."""
         df = self.df.get(word, 0)
         if df * MIN_RARITY > self.n:
-            return 0.0
-        return math.log((self.n + 1) / (df + 1))
+            return Fraction(1)
+        return Fraction(self.n + 1, df + 1)
 
     def order(self, query: str | Tokenized, verdict: str, points: Sequence[str]
               ) -> tuple[int, ...]:
@@ -64,8 +65,11 @@ class PointRanker:
             return written
         return (best, *(i for i in written if i != best))
 
-    def _score(self, asked: set[str], text: str) -> float:
-        return math.fsum(self.weight(w) for w in sorted(asked & _words(text)))
+    def _score(self, asked: set[str], text: str) -> Fraction:
+        score = Fraction(1)
+        for word in asked & _words(text):
+            score *= self.weight(word)
+        return score
 
 
 @lru_cache(maxsize=16384)

@@ -12,7 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from knowledge.entry import Entry
-from retrieval.lexical import BM25Index, QuestionIndex, Vocabulary, tokenize_entries
+from retrieval.lexical import (
+    BM25Index,
+    QuestionIndex,
+    Vocabulary,
+    tokenize_entries,
+    word_counts,
+)
 from retrieval.points import PointRanker
 from retrieval.prepared import Text, prepare
 from retrieval.store import ChunkHit, ChunkStore
@@ -65,8 +71,9 @@ class KnowledgeSearch:
         self.questions = QuestionIndex(entries) if self.config.exact_match else None
         tokens = tokenize_entries(entries, cache_dir)
         self.bm25 = BM25Index(tokens) if self.config.lexical_weight > 0 else None
-        self.vocabulary = Vocabulary(tokens)
-        self.points = PointRanker(tokens)  # which bullet of an answer says what was asked
+        counts = word_counts(tokens)
+        self.vocabulary = Vocabulary(counts)
+        self.points = PointRanker(counts)  # which bullet of an answer says what was asked
 
     def embed(self, query: Text) -> list[float]:
         return self.store.embedder.embed_query(prepare(query).norm)

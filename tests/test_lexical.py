@@ -16,6 +16,7 @@ from retrieval.lexical import (
     stem,
     tokenize,
     tokenize_entries,
+    word_counts,
 )
 
 
@@ -38,7 +39,7 @@ def test_bm25_prefers_the_matching_entry(entries) -> None:  # type: ignore[no-un
 
 
 def test_unknown_words(entries) -> None:  # type: ignore[no-untyped-def]
-    vocab = Vocabulary(tokenize_entries(entries))
+    vocab = Vocabulary(word_counts(tokenize_entries(entries)))
     assert vocab.unknown("支付宝怎么交停车费") == ["停车费"]
     assert vocab.unknown("花呗分期手续费") == []
     assert vocab.unknown("芝麻分680") == []

@@ -5,19 +5,20 @@ from __future__ import annotations
 from assistant import Assistant
 from assistant.composer import ComposeInput, GroundedComposer
 from knowledge import load_knowledge
+from retrieval.lexical import word_counts
 from retrieval.points import PointRanker
 
 FILLER = {f"e{i}": ["花呗", "额度"] for i in range(40)}  # words in most entries weigh nothing
 
 
 def test_the_point_with_the_specific_asked_words_moves_first_others_keep_their_order() -> None:
-    ranker = PointRanker({"a": ["积分"], "b": ["翻倍", "双倍"], **FILLER})
+    ranker = PointRanker(word_counts({"a": ["积分"], "b": ["翻倍", "双倍"], **FILLER}))
     points = ["积分能兑换权益", "花呗额度不能提现", "活动写着积分翻倍的要满足条件"]
     assert ranker.order("花呗积分没有翻倍", "花呗积分怎么用", points) == (2, 0, 1)
 
 
 def test_common_words_or_words_the_verdict_already_says_do_not_reorder() -> None:
-    ranker = PointRanker({"a": ["积分"], "b": ["翻倍"], **FILLER})
+    ranker = PointRanker(word_counts({"a": ["积分"], "b": ["翻倍"], **FILLER}))
     points = ["积分能兑换权益", "花呗额度要看评估", "活动写着积分翻倍的要满足条件"]
     assert ranker.order("花呗额度", "花呗积分怎么用", points) == (0, 1, 2)  # common words only
     assert ranker.order("积分翻倍", "积分翻倍要看活动", points) == (0, 1, 2)  # the verdict says it
