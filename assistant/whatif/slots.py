@@ -205,23 +205,8 @@ def _parse(t: str) -> Slots:
         changes = {}
     missing = [f for f in FIELDS if (f in masked or f in bad) and f not in values]
     personal = _is_personal(t, bool(values or changes), bool(missing), bool(changes))
-    if personal and not changes and not missing and not ESTIMATE.search(t) \
-            and not HYP.search(t) and (all(v == 0 for v in values.values()) or GENERAL.search(t)):
-        # "我一次都没逾期过，额度为啥被砍了", "为什么借呗额度没用完借不了钱了":
-        # facts told in passing (a zero read from a negation, or a "why" question),
-        # not a request for an estimate
+    if personal and _told_in_passing(t, hyp is not None, values, bool(changes or missing)):
         personal = False
-    estimate, direction = ESTIMATE.search(t) is not None, DIRECTION.search(t) is not None
-    if personal and not HYP.search(t) and (
-            WHERE_TO_SEE.search(t)
-            or (WHAT_TO_DO.search(t) and not estimate and not direction)
-            or (GENERAL.search(t) and not estimate)):
-        # "我花呗额度有多少在哪看" asks where it is shown; "借呗的额度全用光了 还想再借怎么办",
-        # "花呗先还一半行吗" ask what to do; "为什么我芝麻分到了***借呗额度还是不够" asks why:
-        # numbers told in passing, no estimate asked for
-        personal = False
-    if personal and not (estimate or direction or AMOUNT.search(t)) and WHAT_TO_DO.search(t):
-        personal = False  # "如果第一次分期，之后可以一次还完吗": may I, not what happens to a limit
     if personal and not values and not changes and not missing:
         missing = ["sesame_score"]
     return Slots(
@@ -232,6 +217,26 @@ def _parse(t: str) -> Slots:
         is_personal_whatif=personal,
         out_of_range=bad,
     )
+
+
+def _told_in_passing(t: str, hyp: bool, values: Mapping[str, object], asked: bool) -> bool:
+    """True when the question's numbers are told in passing, not to ask for an estimate
+    (``asked``: it states a change or a number we must ask for)."""
+    estimate = ESTIMATE.search(t) is not None
+    direction = DIRECTION.search(t) is not None
+    to_do = WHAT_TO_DO.search(t) is not None
+    if to_do and not (estimate or direction or AMOUNT.search(t)):
+        return True  # "如果第一次分期，之后可以一次还完吗": may I, not what happens to a limit
+    if hyp:
+        return False
+    if WHERE_TO_SEE.search(t):
+        return True  # "我花呗额度有多少在哪看" asks where it is shown
+    if estimate:
+        return False
+    # "我一次都没逾期过，额度为啥被砍了": a zero read from a negation; "为什么我芝麻分到了***借呗
+    # 额度还是不够" asks why; "借呗的额度全用光了 还想再借怎么办", "花呗先还一半行吗" what to do
+    return bool((not asked and all(v == 0 for v in values.values()))
+                or GENERAL.search(t) or (to_do and not direction))
 
 
 def _overdue_without_count(t: str, hyp_at: int, changes: dict[str, int | float | Relative],
