@@ -440,8 +440,8 @@ class Assistant:
                 entries = [c.entries[h.entry_id] for h in chosen]
                 # a near-tie about different things: ask which one, with both verdicts
                 choice = decision.reason == "ambiguous" and chosen == list(decision.chosen)
-                main = entries[0].section(lang)
-                order = c.search.points.order(p.query, main.verdict, main.points)
+                main = entries[0].section(lang)  # a choice shows both entries' points as written
+                order = () if choice else c.search.points.order(p.query, main.verdict, main.points)
                 body = c.composer.compose(
                     ComposeInput(text, lang, entries, scam, c.rules.max_points, choice, order)
                 )

@@ -90,8 +90,9 @@ def normalization_key() -> str:
 def index_hash(entry: Entry) -> str:
     """The version of ``entry`` as indexed: its content and :func:`normalization_key` (an entry
     indexed under another lexicon is stale: its texts were normalised differently)."""
-    digest = hashlib.sha256(f"{entry.content_hash}|{normalization_key()}".encode())
-    return digest.hexdigest()[: len(entry.content_hash)]
+    content = entry.content_hash  # a property that serialises the entry: read it once
+    digest = hashlib.sha256(f"{content}|{normalization_key()}".encode())
+    return digest.hexdigest()[: len(content)]
 
 
 def chunk_entry(entry: Entry) -> list[Chunk]:
