@@ -288,6 +288,15 @@ def _fresh(page: Any, server: str, width: int, height: int, locale: str = "zh-CN
     return tab
 
 
+def _search_knowledge(tab: Any, query: str, status: str) -> None:
+    """Search the knowledge tab (already open) and wait until its status line says ``status``."""
+    tab.locator("#mb-kb-query textarea, #mb-kb-query input").first.fill(query)
+    tab.locator("#mb-kb-search").click()
+    tab.wait_for_function(
+        f"() => document.querySelector('#mb-kb-status')?.innerText.includes({status!r})",
+        timeout=30_000)
+
+
 def test_the_page_speaks_the_browsers_language(page: Any, server: str) -> None:
     english = _fresh(page, server, 1280, 800, locale="en-US")
     for name in ("Chat", "What-if", "Knowledge"):
@@ -318,11 +327,7 @@ def test_the_user_can_switch_the_page_language_and_it_is_kept(page: Any, server:
     assert "After (no change)" in shown and "Overdue" in shown, shown
     assert not re.search(r"[\u4e00-\u9fff]", shown), shown  # one language at a time
     tab.get_by_role("tab", name="Knowledge").click()
-    tab.locator("#mb-kb-query textarea, #mb-kb-query input").first.fill("weather tomorrow")
-    tab.locator("#mb-kb-search").click()
-    tab.wait_for_function(
-        "() => document.querySelector('#mb-kb-status')?.innerText.includes('No entry')",
-        timeout=30_000)
+    _search_knowledge(tab, "weather tomorrow", "No entry")
     tab.reload(wait_until="domcontentloaded")
     tab.get_by_role("tab", name="Chat").wait_for(timeout=60_000)
     assert tab.locator("#mb-lang").inner_text().strip() == "中文"
@@ -395,11 +400,7 @@ def test_a_chosen_entry_comes_into_view_and_no_label_badge_covers_content(
         labels = tab.locator(f'{box_id} [data-testid="block-label"]')
         assert all(not labels.nth(i).is_visible() for i in range(labels.count())), box_id
     tab.get_by_role("tab", name="知识库").click()
-    tab.locator("#mb-kb-query textarea, #mb-kb-query input").first.fill("花呗怎么还款")
-    tab.locator("#mb-kb-search").click()
-    tab.wait_for_function(
-        "() => document.querySelector('#mb-kb-status')?.innerText.includes('找到')",
-        timeout=30_000)
+    _search_knowledge(tab, "花呗怎么还款", "找到")
     cell = tab.locator("#mb-kb-results span.text").filter(has_text=re.compile(r"^huabei-")).first
     cell.wait_for(timeout=30_000)
     cell.click()
