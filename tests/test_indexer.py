@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import pytest
 from knowledge.entry import Entry
 from knowledge.errors import IndexBusyError
 from knowledge.loader import load_knowledge
-from retrieval.chunking import chunk_entries, entry_id_of, index_hash
+from retrieval.chunking import Chunk, chunk_entries, entry_id_of, index_hash
 from retrieval.indexer import index_lock, update_index
 from retrieval.store import ChunkStore, StoreLocation
 from tests.conftest import HashEmbedder
@@ -147,6 +148,33 @@ def test_a_cut_short_write_is_finished_by_the_next_run(
     assert report.changed == [changed.id]
     present, written = store.manifest()[changed.id][index_hash(changed)]
     assert present == written and list(store.manifest()[changed.id]) == [index_hash(changed)]
+
+
+def test_a_failed_store_write_stops_the_run_and_is_raised(
+    tmp_path: Path, entries: list[Entry], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batches are stored by a writer thread while the next is embedded: a write that fails
+    surfaces as the run's error, nothing after the next batch is embedded, and no entry is
+    remembered as indexed (the next run writes them)."""
+    emb = HashEmbedder()
+    store = make_store(tmp_path, emb)
+    real_add = store.add
+    stored: list[int] = []
+
+    def add(chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None:
+        if len(stored) == 1:
+            raise OSError("disk full")
+        stored.append(len(chunks))
+        real_add(chunks, vectors)
+
+    monkeypatch.setattr(store, "add", add)
+    with pytest.raises(OSError, match="disk full"):
+        update_index(store, entries, lock_path=tmp_path / "lock", batch_size=4)
+    assert stored == [4]
+    assert emb.calls <= 3  # the failing batch and at most one more were embedded
+    monkeypatch.setattr(store, "add", real_add)
+    report = update_index(store, entries, lock_path=tmp_path / "lock")
+    assert store.count() == len(chunk_entries(entries)) and not report.nothing_changed
 
 
 def test_changing_the_model_uses_a_new_collection_and_drops_the_old(
