@@ -119,7 +119,8 @@ def _write(
 
     Each batch is stored by one writer thread while the next is embedded: the store's write
     (about 7 s of a 9,000-chunk build) overlaps the model instead of following it. Batches are
-    stored in order, and a failed write stops the run at the next batch.
+    stored in order; progress counts only what is stored, and a failed write is raised once the
+    batch after it is embedded.
     """
     bar = None
     if progress and len(chunks) >= PROGRESS_MIN_CHUNKS:
@@ -127,20 +128,32 @@ def _write(
 
         # disable=None: a bar on a terminal, silence in CI logs and pipes
         bar = tqdm(total=len(chunks), unit="chunk", desc="indexing", leave=False, disable=None)
+    done = 0
+
+    def stored(pending: Future[int]) -> None:
+        """Wait for a batch's write (its error is raised here), then report it as indexed."""
+        nonlocal done
+        n = pending.result()
+        done += n
+        if bar is not None:
+            bar.update(n)
+        if on_batch is not None:
+            on_batch(done, len(chunks))
+
+    def add(batch: list[Chunk], vectors: list[list[float]]) -> int:
+        store.add(batch, vectors)
+        return len(batch)
+
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="index-writer") as writer:
-        pending: Future[None] | None = None
+        pending: Future[int] | None = None
         for start in range(0, len(chunks), batch_size):
             batch = chunks[start : start + batch_size]
             vectors = store.embedder.embed_documents([c.text for c in batch])
             if pending is not None:
-                pending.result()  # the previous batch is stored (or its error raised here)
-            pending = writer.submit(store.add, batch, vectors)
-            if bar is not None:
-                bar.update(len(batch))
-            if on_batch is not None:
-                on_batch(min(start + batch_size, len(chunks)), len(chunks))
+                stored(pending)
+            pending = writer.submit(add, batch, vectors)
         if pending is not None:
-            pending.result()
+            stored(pending)
     if bar is not None:
         bar.close()
 

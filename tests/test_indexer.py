@@ -33,9 +33,13 @@ def make_store(path: Path, embedder: HashEmbedder) -> ChunkStore:
 
 def test_first_run_indexes_everything(tmp_path: Path, entries: list[Entry]) -> None:
     store = make_store(tmp_path, HashEmbedder())
-    report = update_index(store, entries, lock_path=tmp_path / "lock")
+    reported: list[tuple[int, int]] = []
+    report = update_index(store, entries, lock_path=tmp_path / "lock", batch_size=16,
+                          on_batch=lambda done, total: reported.append((done, total)))
     assert sorted(report.added) == sorted(e.id for e in entries)
     assert store.count() == report.chunks_written == len(chunk_entries(entries))
+    n = report.chunks_written
+    assert reported == [(min(k, n), n) for k in range(16, n + 16, 16)]
 
 
 def test_no_change_run_embeds_nothing(tmp_path: Path, entries: list[Entry]) -> None:
@@ -168,9 +172,11 @@ def test_a_failed_store_write_stops_the_run_and_is_raised(
         real_add(chunks, vectors)
 
     monkeypatch.setattr(store, "add", add)
+    reported: list[int] = []
     with pytest.raises(OSError, match="disk full"):
-        update_index(store, entries, lock_path=tmp_path / "lock", batch_size=4)
-    assert stored == [4]
+        update_index(store, entries, lock_path=tmp_path / "lock", batch_size=4,
+                     on_batch=lambda done, total: reported.append(done))
+    assert stored == [4] and reported == [4]  # progress counts what is stored, not embedded
     assert emb.calls <= 3  # the failing batch and at most one more were embedded
     monkeypatch.setattr(store, "add", real_add)
     report = update_index(store, entries, lock_path=tmp_path / "lock")
