@@ -1,9 +1,14 @@
 """Turn entries into the small texts that are embedded and indexed.
 
-Indexed per entry: both titles, every listed question, and the answer bodies split on Chinese and
-English sentence ends. Each chunk points back to its entry id; its id carries the entry's index
-hash (:func:`index_hash`: its content, and how texts are normalised), so a changed entry's new
-chunks never collide with the old ones, and a changed lexicon re-embeds what it normalised.
+Indexed per entry: both titles, every listed question, the Chinese answer body (verdict and
+points) and the English verdict, split on sentence ends. English points are not embedded: they
+were 24% of the tokens embedded, embedding is nearly all of what `mingbai index` costs from
+scratch, and without them no real (Chinese) question's answer changes and the gate is unchanged
+(docs/decisions.md, "What is indexed").
+
+Each chunk points back to its entry id; its id carries the entry's index hash
+(:func:`index_hash`: its content, and how texts are normalised), so a changed entry's new chunks
+never collide with the old ones, and a changed lexicon re-embeds what it normalised.
 
 >>> from knowledge.loader import load_knowledge
 >>> [c.kind for c in chunk_entry(load_knowledge().by_id()["about-mingbai"])][:3]
@@ -26,9 +31,11 @@ if TYPE_CHECKING:
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 # Bump when chunk_entry() or normalize() change what is embedded: every entry is re-embedded.
-CHUNKING_VERSION = "1"
+CHUNKING_VERSION = "2"  # 2: English points no longer embedded
 SENTENCE_ENDS = ["\n", "。", "！", "？", "；", ". ", "! ", "? ", "; "]
 CHUNK_CHARS = 160
+POINTS_LANGS: tuple[Lang, ...] = ("zh",)
+"""Languages whose answer points are embedded besides the verdict (see the module docstring)."""
 
 
 @dataclass(frozen=True)
@@ -104,7 +111,8 @@ def chunk_entry(entry: Entry) -> list[Chunk]:
     texts += [("question", "en", q) for q in entry.questions_en]
     for lang in ("zh", "en"):
         section = entry.section(lang)
-        for piece in split_sentences("\n".join([section.verdict, *section.points])):
+        points = section.points if lang in POINTS_LANGS else []
+        for piece in split_sentences("\n".join([section.verdict, *points])):
             texts.append(("body", lang, piece))
     unique: list[tuple[str, Lang, str]] = []
     seen: set[tuple[str, str]] = set()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from knowledge.loader import load_knowledge
 from retrieval.chunking import chunk_entry, chunk_id, entry_id_of, index_hash, split_sentences
+from retrieval.text import normalize
 
 
 def test_chunks_cover_titles_questions_and_bodies() -> None:
@@ -40,3 +41,14 @@ def test_content_hash_changes_with_content() -> None:
 def test_the_entry_id_reads_back_from_a_chunk_id() -> None:
     assert entry_id_of(chunk_id("huabei-limit-factors", "abc123", 7)) == "huabei-limit-factors"
     assert entry_id_of(chunk_id("odd:id", "abc123", 0)) == "odd:id"
+
+
+def test_english_points_are_not_embedded_but_the_verdict_and_chinese_points_are() -> None:
+    entry = load_knowledge().by_id()["xianyu-buying-does-not-open-jiebei"]
+    bodies = {
+        lang: " ".join(c.text for c in chunk_entry(entry) if c.kind == "body" and c.lang == lang)
+        for lang in ("zh", "en")
+    }
+    assert normalize(entry.section("en").verdict, "en") in bodies["en"]
+    assert not any(normalize(p, "en") in bodies["en"] for p in entry.section("en").points)
+    assert all(normalize(p, "zh")[:20] in bodies["zh"] for p in entry.section("zh").points)
