@@ -18,7 +18,7 @@ from assistant.composer import (
     no_entry_for_product_text,
     sources_block,
 )
-from assistant.factory import Components, build_components
+from assistant.factory import Components, build_components, load_model_in_background
 from assistant.followup import recent_story, resolve_followup
 from assistant.injection import strip_injection
 from assistant.privacy import mask_personal_data
@@ -102,12 +102,21 @@ class Assistant:
         knowledge_dir: Path | None = None,
         components: Components | None = None,
         build_missing: bool = True,
+        load_model: bool = True,
     ) -> None:
         """``build_missing=False`` (servers) refuses a missing or foreign index instead of
-        building one: see :class:`assistant.errors.IndexNotReadyError`."""
+        building one: see :class:`assistant.errors.IndexNotReadyError`. ``load_model=False``
+        leaves the embedding model's background load to :meth:`load_model_in_background` (a
+        server calls it once its page is built: the two compete for the interpreter)."""
         self.components = components or build_components(
-            settings or get_settings(), knowledge_dir=knowledge_dir, build_missing=build_missing
+            settings or get_settings(), knowledge_dir=knowledge_dir, build_missing=build_missing,
+            load_model=load_model,
         )
+
+    def load_model_in_background(self) -> None:
+        """Start loading the embedding model in a thread, if it is not loaded (questions asked
+        meanwhile wait for it; :attr:`ready` says when it is done)."""
+        load_model_in_background(self.components.search.store.embedder)
 
     @property
     def ready(self) -> bool:
@@ -549,6 +558,6 @@ class Assistant:
         return whatif_reply(text, lang).text
 
 
-def default_assistant(build_missing: bool = True) -> Assistant:
+def default_assistant(build_missing: bool = True, load_model: bool = True) -> Assistant:
     """The assistant the command line uses: settings from the environment, bundled knowledge."""
-    return Assistant(get_settings(), build_missing=build_missing)
+    return Assistant(get_settings(), build_missing=build_missing, load_model=load_model)

@@ -50,6 +50,16 @@ class Components:
     index_report: IndexReport | None = None
 
 
+def load_model_in_background(embedder: Embedder) -> None:
+    """Load the embedding model in a thread; the first question waits for it (the embedder's
+    load is locked), so no answer is ever given without it.
+
+    Not a daemon: a process that exits at once must let the native model load finish (a daemon
+    thread killed inside ONNX Runtime aborts the whole process)."""
+    if not getattr(embedder, "loaded", False):
+        threading.Thread(target=_warm_up, args=(embedder,), name="warm-up").start()
+
+
 def _warm_up(embedder: Embedder) -> None:
     try:
         embedder.embed_query("warm up")
@@ -98,6 +108,8 @@ def build_index(
 
 def check_index(store: ChunkStore, entries: list[Entry]) -> None:
     """Refuse to serve from a missing index or one built with another model; warn if stale."""
+    if known_current(store, entries):
+        return  # the last complete index run left exactly these entries (Chroma not opened)
     if not store.exists() or store.count() == 0:
         others = store.other_model_collections()
         if others:
@@ -107,8 +119,6 @@ def check_index(store: ChunkStore, entries: list[Entry]) -> None:
                 "re-index with it"
             )
         raise IndexNotReadyError("no search index found; run `mingbai index` (or `make run`)")
-    if known_current(store, entries):
-        return  # the last complete index run left exactly these entries
     added, changed, deleted, _ = plan(store, entries)
     if added or changed or deleted:
         log.warning(
@@ -126,9 +136,13 @@ def build_components(
     composer: Composer | None = None,
     embedder: Embedder | None = None,
     warm: bool = True,
+    load_model: bool = True,
     require_calibration: bool = True,
 ) -> Components:
     """Wire everything; with ``build_missing`` the model and the index are built when absent.
+    With ``warm``, the model starts loading in the background (unless ``load_model=False``: a
+    server starts it once its page is built, see :func:`load_model_in_background`) and the
+    store's vectors and the lexical index are read now.
     ``require_calibration=False`` (for ``mingbai calibrate`` only) lets a model without
     calibrated thresholds start, with the bundled model's as placeholders."""
     apply_offline_env()
@@ -161,11 +175,9 @@ def build_components(
         import numpy  # noqa: F401
 
         # Loading the model takes most of the start-up; do it in the background while the store
-        # opens and the index is checked. The first question waits for it (the embedder's load
-        # is locked), so no answer is ever given without it.
-        # Not a daemon: a process that exits at once must let the native model load finish (a
-        # daemon thread killed inside ONNX Runtime aborts the whole process).
-        threading.Thread(target=_warm_up, args=(embedder,), name="warm-up").start()
+        # opens and the index is checked.
+        if load_model:
+            load_model_in_background(embedder)
     store = open_store(settings, embedder)
     report = None
     if build_missing:

@@ -54,6 +54,7 @@ def one(name: str, seconds: float, db_url: str | None, kill_after: float | None 
     result = {"run": name, "requests": out["requests"], "errors": out["errors"],
               "requests_per_s": out["requests_per_s"], "p50_ms": out["p50_ms"],
               "p95_ms": out["p95_ms"], "answered": len(ids),
+              "page_ready_s": out["page_ready_after_start_s"],
               "writer_at_end": out.get("question_log")}
     if db_url is not None:
         time.sleep(1.0)  # a terminated server flushes on its way out

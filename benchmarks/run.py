@@ -289,6 +289,19 @@ EVAL_KEYS = (
 )
 
 
+def page_ready(r: dict[str, Any]) -> str:
+    """The median time to the page's first HTTP 200 over every server the run started (the
+    load test's and the question-log runs'): one start is one noisy sample."""
+    starts = [(r.get("load") or {}).get("page_ready_after_start_s")]
+    starts += [run.get("page_ready_s") for run in (r.get("load_log") or {}).get("runs", [])]
+    got = sorted(s for s in starts if s)
+    if not got:
+        return "not measured"
+    if len(got) == 1:
+        return f"{got[0]} s"
+    return f"{statistics.median(got):.2f} s (median of {len(got)} starts, {got[0]}-{got[-1]} s)"
+
+
 def _log_rows(log: dict[str, Any]) -> list[str]:
     """The question log's rows of the table (benchmarks/load_log.py)."""
     rows = []
@@ -332,8 +345,7 @@ def write_doc(r: dict[str, Any]) -> None:
     load = r.get("load") or {}
     if load:
         lines += [
-            f"| page HTTP 200 after `mingbai serve` starts | {load['page_ready_after_start_s']} s "
-            "| <= 10 s |",
+            f"| page HTTP 200 after `mingbai serve` starts | {page_ready(r)} | <= 10 s |",
             f"| `/v1/chat/completions` warm, one client: p50 / p95 | {load['single_p50_ms']} / "
             f"{load['single_p95_ms']} ms | p50 <= 60 ms |",
             f"| `/v1/chat/completions`, 20 clients x {load['seconds']} s: p50 / p95 | "

@@ -176,6 +176,7 @@ def update_index(
     report = IndexReport()
     with index_lock(lock_path, wait_seconds) if lock_path is not None else nullcontext():
         if known_current(store, entries):
+            store.save_vectors_if_missing()  # once, for an index built before copies were saved
             report.unchanged = len(entries)
             report.seconds = time.perf_counter() - started
             return report

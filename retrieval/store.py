@@ -114,6 +114,7 @@ def _replace_file(path: Path, text: str) -> None:
 
 GENERATION_FILE = "generation"
 MANIFEST_PREFIX = "indexed-"  # + fingerprint + .json: what the last complete index run left
+SNAPSHOT_PREFIX = "vectors-"  # + fingerprint + .npz: the vectors it left, on the scan's grid
 RECHECK_SECONDS = 1.0
 
 
@@ -235,6 +236,10 @@ class ChunkStore:
         self._scan_generation: str | None = None
         self._scan_checked = 0.0
         self._scan_lock = threading.Lock()
+        # The vectors the last complete index run saved (embedded store): a server starts from
+        # them without importing or opening Chroma (about 2 s of start-up).
+        self._saved: VectorScan | None = None
+        self._saved_generation: str | None = None
 
     @property
     def client(self) -> ClientAPI:
@@ -312,19 +317,74 @@ class ChunkStore:
         return dict(entries) if isinstance(entries, dict) else None
 
     def remember_entries(self, entries: Mapping[str, str]) -> None:
-        """Record that the store now holds exactly ``entries`` (id -> hash), complete: call it
-        at the end of an index run, after :meth:`mark_changed`."""
+        """Record that the store now holds exactly ``entries`` (id -> hash), complete, and save
+        its vectors for the next process to start from: call it at the end of an index run,
+        after :meth:`mark_changed`."""
         path = self._remembered_path
         if path is None:
             return
-        data = {"generation": self.location.generation(), "entries": dict(entries)}
+        generation = self.location.generation()
+        data = {"generation": generation, "entries": dict(entries)}
         _replace_file(path, json.dumps(data, sort_keys=True))
+        self._save_vectors(str(generation))
 
     def _forget_entries(self) -> None:
         # every write goes through here first: a run killed after it leaves nothing remembered
         path = self._remembered_path
         if path is not None:
             path.unlink(missing_ok=True)
+            self._snapshot_path.unlink(missing_ok=True)
+        self._saved = None
+
+    # -- the saved vectors: what the last complete index run left, read without Chroma -------
+    @property
+    def _snapshot_path(self) -> Path:
+        assert self.location.path is not None
+        return self.location.path / f"{SNAPSHOT_PREFIX}{self.embedder.fingerprint}.npz"
+
+    def _save_vectors(self, generation: str) -> None:
+        scan = self.vectors()  # read from Chroma: the store as the run left it
+        path = self._snapshot_path
+        tmp = path.with_suffix(".tmp")
+        with tmp.open("wb") as f:
+            np.savez(f, ids=np.array(scan.ids, dtype=str), grid=scan.grid(),
+                     generation=np.array(generation))
+        os.replace(tmp, path)  # whole or not at all
+
+    def save_vectors_if_missing(self) -> None:
+        """Save the vectors if the saved copy is missing or older than the store (an index built
+        before copies were saved); the caller knows the store is complete."""
+        if self.location.url or self.location.path is None:
+            return
+        generation = str(self.location.generation())
+        try:
+            with np.load(self._snapshot_path, allow_pickle=False) as data:
+                if str(data["generation"]) == generation:
+                    return
+        except (OSError, ValueError, KeyError):
+            pass
+        self._save_vectors(generation)
+
+    def _load_saved(self, generation: str) -> VectorScan | None:
+        try:
+            with np.load(self._snapshot_path, allow_pickle=False) as data:
+                if str(data["generation"]) != generation:
+                    return None  # written before the last change: read Chroma instead
+                return VectorScan.from_grid(data["ids"].tolist(), data["grid"])
+        except (OSError, ValueError, KeyError):
+            return None  # missing, cut short or of another shape: Chroma has the truth
+
+    def _saved_vectors(self) -> VectorScan | None:
+        """The saved vectors while they are the store's current state (the generation file is
+        checked on every call: one stat, a few microseconds); None when unsure: ask Chroma."""
+        if self.location.url or self.location.path is None:
+            return None
+        generation = str(self.location.generation())
+        with self._scan_lock:
+            if self._saved is None or self._saved_generation != generation:
+                self._saved = self._load_saved(generation)
+                self._saved_generation = generation
+            return self._saved
 
     def add(self, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None:
         if not chunks:
@@ -372,7 +432,12 @@ class ChunkStore:
         ]
 
     def vectors(self) -> VectorScan:
-        """The current snapshot of the stored vectors, loaded (once) if needed."""
+        """The current snapshot of the stored vectors, loaded (once) if needed: from the saved
+        copy while this store has not opened Chroma and the copy is current, else from Chroma."""
+        if self._collection is None:
+            saved = self._saved_vectors()
+            if saved is not None:
+                return saved
         collection = self.collection  # drops a stale snapshot if the client was reopened
         changed = self._changed_elsewhere()
         scan = self._scan

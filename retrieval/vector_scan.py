@@ -67,6 +67,24 @@ class VectorScan:
             raise ValueError(f"{len(self.ids)} ids but vectors of shape {matrix.shape}")
         self.matrix = np.ascontiguousarray(fixed_point(matrix).T)  # (dims, chunks)
 
+    @classmethod
+    def from_grid(cls, ids: Sequence[str], matrix: np.ndarray) -> VectorScan:
+        """A snapshot from vectors already on the grid, ``(dims, chunks)`` as :attr:`matrix`
+        holds them (what :meth:`grid` gave; a saved snapshot read back)."""
+        scan = cls([], [])
+        scan.ids = tuple(ids)
+        if scan.ids:
+            grid = np.ascontiguousarray(matrix, dtype=np.float64)
+            if grid.ndim != 2 or grid.shape[1] != len(scan.ids):
+                raise ValueError(f"{len(scan.ids)} ids but a grid of shape {grid.shape}")
+            scan.matrix = grid
+        return scan
+
+    def grid(self) -> np.ndarray:
+        """The vectors on the grid as int32 ``(dims, chunks)``: exact (every value is an integer
+        of at most 2**24 in magnitude), half the bytes of the float64 copy."""
+        return self.matrix.astype(np.int32)
+
     def __len__(self) -> int:
         return len(self.ids)
 

@@ -97,3 +97,40 @@ def test_a_process_may_exit_right_after_creating_the_assistant(
             cwd=Path(__file__).resolve().parents[1],
         )
         assert done.returncode == 0, done.stderr[-2000:]
+
+
+class _LoadsOnFirstQuery(HashEmbedder):
+    loaded = False
+
+    def embed_query(self, text: str) -> list[float]:
+        self.loaded = True
+        return super().embed_query(text)
+
+
+def test_a_server_starts_the_model_load_when_it_chooses(tmp_path: Path) -> None:
+    """``load_model=False``: built and warm, but the model is not loaded until the server calls
+    load_model_in_background (after its page is built); the default starts it at once."""
+    import threading
+
+    from assistant.factory import load_model_in_background
+
+    def join_warm_up() -> None:
+        for thread in threading.enumerate():
+            if thread.name == "warm-up":
+                thread.join(timeout=30)
+
+    kb = tmp_path / "kb"
+    kb.mkdir()
+    (kb / "about-mingbai.md").write_text(entry_file("about-mingbai").read_text("utf-8"), "utf-8")
+    later = _LoadsOnFirstQuery()
+    build_components(Settings(home=tmp_path / "a"), knowledge_dir=kb, embedder=later,
+                     load_model=False)  # fmt: skip
+    join_warm_up()
+    assert not later.loaded
+    load_model_in_background(later)
+    join_warm_up()
+    assert later.loaded
+    now = _LoadsOnFirstQuery()
+    build_components(Settings(home=tmp_path / "b"), knowledge_dir=kb, embedder=now)
+    join_warm_up()
+    assert now.loaded

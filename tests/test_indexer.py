@@ -274,3 +274,64 @@ def test_every_bump_changes_the_generation(tmp_path: Path) -> None:
         location.bump()
         seen.append(location.generation())
     assert all(a != b for a, b in itertools.pairwise(seen))
+
+
+def test_a_new_process_reads_the_saved_vectors_without_opening_chroma(
+    tmp_path: Path, entries: list[Entry], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A complete run saves the vectors on the scan's grid; a fresh store (a server starting)
+    scans exactly them, and neither the index check nor the first query opens Chroma."""
+    import numpy as np
+
+    from assistant.factory import check_index
+
+    writer = make_store(tmp_path, HashEmbedder())
+    update_index(writer, entries, lock_path=tmp_path / "lock")
+    expected = writer.vectors()
+    StoreLocation._shared.clear()  # nothing opened in this "process"
+    fresh = make_store(tmp_path, HashEmbedder())
+
+    def no_store(*_: object) -> None:
+        raise AssertionError("Chroma was opened")
+
+    monkeypatch.setattr(ChunkStore, "collection", property(no_store))
+    check_index(fresh, entries)
+    got = fresh.vectors()
+    assert got.ids == expected.ids
+    assert np.array_equal(got.matrix, expected.matrix)
+    query = fresh.embedder.embed_query(entries[0].questions_zh[0])
+    monkeypatch.undo()
+    assert fresh.query(query, 5) == writer.query(query, 5)
+
+
+def test_saved_vectors_are_not_used_once_the_store_changed(
+    tmp_path: Path, entries: list[Entry]
+) -> None:
+    """A write forgets them, a new generation (another run) outdates them, a damaged file is
+    ignored: each time the vectors come from Chroma, and the next complete run saves them."""
+    writer = make_store(tmp_path, HashEmbedder())
+    update_index(writer, entries[:3], lock_path=tmp_path / "lock")
+    saved = next((tmp_path / "chroma").glob("vectors-*.npz"))
+    reader = make_store(tmp_path, HashEmbedder())
+    assert len(reader.vectors()) == len(chunk_entries(entries[:3]))
+    writer.location.bump()  # another run changed the store but did not finish
+    assert reader._saved_vectors() is None
+    saved.write_bytes(b"not a snapshot")
+    assert make_store(tmp_path, HashEmbedder())._saved_vectors() is None
+    update_index(writer, entries[:4], lock_path=tmp_path / "lock")
+    assert len(make_store(tmp_path, HashEmbedder()).vectors()) == len(chunk_entries(entries[:4]))
+    writer.delete(entries[3].id)
+    assert not saved.exists()
+    saved_again = update_index(writer, entries[:3], lock_path=tmp_path / "lock")
+    assert saved_again.deleted == [] and saved.exists()
+
+
+def test_an_index_built_before_vectors_were_saved_gets_them_on_the_next_run(
+    tmp_path: Path, entries: list[Entry]
+) -> None:
+    store = make_store(tmp_path, HashEmbedder())
+    update_index(store, entries[:2], lock_path=tmp_path / "lock")
+    saved = next((tmp_path / "chroma").glob("vectors-*.npz"))
+    saved.unlink()
+    report = update_index(store, entries[:2], lock_path=tmp_path / "lock")
+    assert report.nothing_changed and saved.exists()

@@ -41,12 +41,12 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _assistant(build_missing: bool = True) -> Assistant:
+def _assistant(build_missing: bool = True, load_model: bool = True) -> Assistant:
     from assistant.bot import default_assistant
     from assistant.errors import MingbaiError
 
     try:
-        return default_assistant(build_missing=build_missing)
+        return default_assistant(build_missing=build_missing, load_model=load_model)
     except MingbaiError as exc:
         raise fail(str(exc)) from exc
 
@@ -161,7 +161,8 @@ def serve(
     """Serve the web page at / and the OpenAI-compatible JSON API under /v1."""
     from ui.server import serve as run_server
 
-    run_server(_assistant(build_missing=False), host=host, port=port)
+    # the model loads once the page is built (ui.server.serve): the page is up seconds sooner
+    run_server(_assistant(build_missing=False, load_model=False), host=host, port=port)
 
 
 @app.command()

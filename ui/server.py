@@ -110,6 +110,12 @@ def serve(assistant: AssistantLike, host: str = "127.0.0.1", port: int = 7860) -
     log = open_question_log(settings)
     app = create_app(assistant, log=log, admin_token=settings.admin_token)
     freeze_startup_objects()
+    # An assistant built with load_model=False loads its model now, while uvicorn starts: the
+    # page is served meanwhile, /healthz says 503 until the model is ready, and questions
+    # asked before then wait for it.
+    load = getattr(assistant, "load_model_in_background", None)
+    if load is not None:
+        load()
     print(f"Mingbai is running: http://{host}:{port}/  (API: http://{host}:{port}/v1)", flush=True)
     try:
         uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=3)
