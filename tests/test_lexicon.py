@@ -19,6 +19,19 @@ def test_opposites_are_symmetric() -> None:
     assert "limit_drop" in lexicon.actions_in("为啥最近给我降了")
 
 
+def test_asking_why_is_an_action_that_cause_entries_name() -> None:
+    """"为什么/为啥…" asks for a cause; the entries whose title explains one name ``reason``, so
+    among near-ties the action preference answers a why-question with the cause."""
+    from knowledge.loader import load_knowledge
+
+    lexicon = load_lexicon()
+    assert "reason" in lexicon.actions_in("为啥借呗审核一直不通过")
+    assert "reason" not in lexicon.actions_in("借呗审核要多久")
+    entries = {e.id: e for e in load_knowledge().entries}
+    assert "reason" in entries["huabei-cannot-be-used-reasons"].actions
+    assert "reason" not in entries["huabei-limit-used-still-pay"].actions
+
+
 @pytest.mark.parametrize(
     ("pairs", "message"),
     [("  - [raise_limit, teleport]\n", "'opposites' names unknown action\\(s\\) teleport"),
