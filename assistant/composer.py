@@ -93,7 +93,12 @@ class GroundedComposer:
         body += [f"- {p}" for p in points[: data.max_points]]
         parts.append("\n".join(body))
         for i, extra in enumerate(data.entries[1:], 2):
-            parts.append(f"{SEE_ALSO[lang]}: {extra.section(lang).verdict} [{i}]")
+            # the entry's own question first: its verdict ("是：…", "不能：…") answers that
+            # question, not the asker's (a bare "是：" read as a yes to theirs)
+            gap = " " if lang == "en" else ""
+            parts.append(
+                f"{SEE_ALSO[lang]}: {extra.title(lang)}{gap}{extra.section(lang).verdict} [{i}]"
+            )
         return "\n\n".join(parts)
 
 

@@ -25,11 +25,17 @@ def test_verdict_first_then_points(kb) -> None:  # type: ignore[no-untyped-def]
 def test_every_line_comes_from_the_entries(kb) -> None:  # type: ignore[no-untyped-def]
     a, b = kb["huabei-overdue-consequences"], kb["jiebei-overdue-consequences"]
     text = GroundedComposer().compose(ComposeInput("q", "en", [a, b], None))
-    known = {a.en.verdict, b.en.verdict, *a.en.points}
+    known = {a.en.verdict, f"{b.title('en')} {b.en.verdict}", *a.en.points}
     for line in filter(None, text.splitlines()):
         stripped = line.removeprefix("**").removeprefix("- ").removeprefix("See also: ")
         stripped = stripped.replace("** [1]", "").replace(" [2]", "")
         assert stripped in known, line
+
+
+def test_see_also_names_the_question_its_verdict_answers(kb) -> None:  # type: ignore[no-untyped-def]
+    a, b = kb["jiebei-vs-wangshangdai"], kb["jiebei-what-is-jiebei"]
+    text = GroundedComposer().compose(ComposeInput("q", "zh", [a, b], None))
+    assert f"另见: {b.title('zh')}{b.zh.verdict} [2]" in text.splitlines()
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

@@ -29,6 +29,7 @@ def test_asking_why_is_an_action_that_cause_entries_name() -> None:
     assert "reason" not in lexicon.actions_in("借呗审核要多久")
     entries = {e.id: e for e in load_knowledge().entries}
     assert "reason" in entries["huabei-cannot-be-used-reasons"].actions
+    assert "reason" in entries["huabei-early-repay-button-missing"].actions  # a failure's cause
     assert "reason" not in entries["huabei-limit-used-still-pay"].actions
 
 
