@@ -11,6 +11,7 @@ chromadb is imported only here.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import threading
@@ -105,10 +106,13 @@ def _close(client: ClientAPI) -> None:
         close()
 
 
-def _replace_file(path: Path, text: str) -> None:
+def _replace_file(path: Path, data: str | bytes) -> None:
     """Write ``path`` whole or not at all (a reader never sees half a file)."""
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(text, encoding="utf-8")
+    if isinstance(data, str):
+        tmp.write_text(data, encoding="utf-8")
+    else:
+        tmp.write_bytes(data)
     os.replace(tmp, path)
 
 
@@ -344,26 +348,16 @@ class ChunkStore:
 
     def _save_vectors(self, generation: str) -> None:
         scan = self.vectors()  # read from Chroma: the store as the run left it
-        path = self._snapshot_path
-        tmp = path.with_suffix(".tmp")
-        with tmp.open("wb") as f:
-            np.savez(f, ids=np.array(scan.ids, dtype=str), grid=scan.grid(),
-                     generation=np.array(generation))
-        os.replace(tmp, path)  # whole or not at all
+        out = io.BytesIO()
+        np.savez(out, ids=np.array(scan.ids, dtype=str), grid=scan.grid(),
+                 generation=np.array(generation))
+        _replace_file(self._snapshot_path, out.getvalue())
 
     def save_vectors_if_missing(self) -> None:
         """Save the vectors if the saved copy is missing or older than the store (an index built
         before copies were saved); the caller knows the store is complete."""
-        if self.location.url or self.location.path is None:
-            return
-        generation = str(self.location.generation())
-        try:
-            with np.load(self._snapshot_path, allow_pickle=False) as data:
-                if str(data["generation"]) == generation:
-                    return
-        except (OSError, ValueError, KeyError):
-            pass
-        self._save_vectors(generation)
+        if self._remembered_path is not None and self._saved_vectors() is None:
+            self._save_vectors(str(self.location.generation()))
 
     def _load_saved(self, generation: str) -> VectorScan | None:
         try:
@@ -377,8 +371,8 @@ class ChunkStore:
     def _saved_vectors(self) -> VectorScan | None:
         """The saved vectors while they are the store's current state (the generation file is
         checked on every call: one stat, a few microseconds); None when unsure: ask Chroma."""
-        if self.location.url or self.location.path is None:
-            return None
+        if self._remembered_path is None:
+            return None  # a Chroma server store: others may write to it
         generation = str(self.location.generation())
         with self._scan_lock:
             if self._saved is None or self._saved_generation != generation:
