@@ -8,13 +8,16 @@ asks:
 1. **Product.** A question that names products (花呗, 借呗, 网商贷, 芝麻信用, 余额宝, 闲鱼, 信用卡,
    征信; ``knowledge/lexicon.yaml``) is answered only from entries about one of them, or about no
    product at all (scam patterns, rights under the law). A Huabei question is never answered from a
-   Jiebei entry; when no entry of its product is close enough, Mingbai says so.
+   Jiebei entry; when no entry of its product is close enough, Mingbai says so. Products in
+   ``exclusive_products`` (花呗, 借呗) exclude each other: a question naming 借呗 and 芝麻信用 is
+   not answered from an entry about 花呗 and 芝麻信用.
 2. **Strength.** The best remaining entry must be similar enough (per language; stricter when the
    question uses words the knowledge base never uses, and, for an entry about a product, when the
    question names no product or credit topic), or Mingbai says it does not know.
 3. **Action.** Among entries within ``action_margin`` of the best, one whose ``actions`` match what
    the question asks to do (还款, 分期, 提额, 退款, 开通...) is preferred to one that merely sits
-   closer.
+   closer; and an entry about the opposite act (降额 when 提额 is asked, reopening when closing is)
+   yields to the closest entry within ``opposed_margin`` that is not.
 4. **Ambiguity.** When the two best entries are within ``ambiguous_margin``, are about different
    actions ("绑卡还款" / "关闭自动扣款"), and the question asks for neither, a guess would be wrong
    about as often as right: the decision is ``ambiguous`` and the answer asks which one is meant,
@@ -64,7 +67,9 @@ class AnsweringRules(Thresholds):
 
     second_entry_margin: float
     action_margin: float = 0.0
+    opposed_margin: float = 0.0
     ambiguous_margin: float = 0.0
+    exclusive_products: tuple[str, ...] = ()
     max_points: int
     max_question_chars: int
     query_max_tokens: int
@@ -136,8 +141,15 @@ class DecisionPolicy:
         return self.lexicon.products_in(prepare(query).norm)
 
     def fits_products(self, entry: Entry, products: frozenset[str]) -> bool:
-        """An entry may answer a question about ``products`` (empty: any entry may)."""
-        return not products or not entry.products or bool(entry.products & products)
+        """An entry may answer a question about ``products`` (empty: any entry may), unless it
+        is about another of the ``exclusive_products`` than the question names."""
+        if not products or not entry.products:
+            return True
+        exclusive = frozenset(self.rules.exclusive_products)
+        named, about = products & exclusive, entry.products & exclusive
+        if named and about and not named & about:
+            return False
+        return bool(entry.products & products)
 
     def threshold(self, result: SearchResult, lang: Lang) -> float:
         """The similarity an entry about no particular product needs to answer."""
@@ -228,10 +240,13 @@ class DecisionPolicy:
         return self._strong(hits, products, self._needed(result, query, lang))
 
     def _prefer_action(self, hits: Sequence[EntryHit], normalized: str) -> EntryHit:
-        """The best hit, unless one within ``action_margin`` matches more of the asked actions."""
+        """The best hit, unless it is about the opposite of the asked act and one within
+        ``opposed_margin`` is not, or one within ``action_margin`` matches more of the asked
+        actions."""
+        asked = self.lexicon.actions_in(normalized)
+        hits = self._not_opposed(hits, asked)
         top = hits[0]
         margin = self.rules.action_margin
-        asked = self.lexicon.actions_in(normalized)
         if not asked or margin <= 0:
             return top
 
@@ -241,6 +256,26 @@ class DecisionPolicy:
         close = [h for h in hits if top.score - h.score <= margin]
         best = max(close, key=lambda h: (matched(h), h.score, _neg_id(h.entry_id)))
         return best if matched(best) > matched(top) else top
+
+    def _not_opposed(self, hits: Sequence[EntryHit], asked: frozenset[str]
+                     ) -> Sequence[EntryHit]:
+        """``hits``, without those near the top about an act undoing the asked one ("额度可以上调
+        吗" is not answered from 额度为什么降了), when a hit as near is not about one."""
+        undoing = self.lexicon.opposed_to(asked) - asked
+        margin = self.rules.opposed_margin
+        if not undoing or margin <= 0:
+            return hits
+
+        def opposed(h: EntryHit) -> bool:
+            return bool(self.entries[h.entry_id].actions & undoing)
+
+        top = hits[0]
+        if not opposed(top):
+            return hits
+        near = [h for h in hits if top.score - h.score <= margin]
+        if all(opposed(h) for h in near):
+            return hits
+        return [h for h in hits if not (opposed(h) and h in near)]
 
     def _ambiguous(self, top: EntryHit, runner: EntryHit, normalized: str) -> bool:
         """Close, about different actions, and the question settles neither (rule 4)."""

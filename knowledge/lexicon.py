@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -47,16 +47,19 @@ class Lexicon:
 
     def actions_in(self, normalized: str) -> frozenset[str]:
         """The actions a normalised text asks about. A word inside a longer word of another
-        action does not count: "被关闭了" is the state ``closed``, not the act of closing.
+        action does not count: "被关闭了" is the state ``closed``, not the act of closing; nor
+        does one inside a name: the 支付 of 支付宝 is not paying.
 
         >>> sorted(load_lexicon().actions_in("花呗分期可以提前还吗"))
         ['early_repay', 'instalment']
         >>> sorted(load_lexicon().actions_in("借呗被关闭了怎么重新开"))
         ['closed', 'reopen']
+        >>> sorted(load_lexicon().actions_in("公司的支付宝能开通借呗吗"))
+        ['open']
         """
         text = normalized.lower()
         spans: list[tuple[int, int, str]] = []
-        for action, words in self.actions.items():
+        for action, words in (("", self._names), *self.actions.items()):
             for word in words:
                 start = text.find(word)
                 while start >= 0:
@@ -64,9 +67,17 @@ class Lexicon:
                     start = text.find(word, start + 1)
         return frozenset(
             action for start, end, action in spans
-            if not any(s <= start and end <= e and (e - s) > (end - start) and other != action
-                       for s, e, other in spans)
+            if action
+            and not any(s <= start and end <= e and (e - s) > (end - start) and other != action
+                        for s, e, other in spans)
         )
+
+    @cached_property
+    def _names(self) -> tuple[str, ...]:
+        """Every product and term name (lower case), longest first."""
+        names = {t.zh.lower() for t in self.terms}
+        names |= {w for words in self.products.values() for w in words}
+        return tuple(sorted(names, key=lambda w: (-len(w), w)))
 
     def opposed_to(self, actions: frozenset[str]) -> frozenset[str]:
         """The actions that undo any of ``actions``.

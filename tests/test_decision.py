@@ -35,6 +35,11 @@ ENTRIES = {
         entry("scam-what-to-do-if-scammed", set(), tags=("scam",)),
         entry("privacy-rights", set()),
         entry("compare-huabei-vs-jiebei", {"huabei", "jiebei"}),
+        entry("huabei-sesame", {"huabei", "sesame"}),
+        entry("sesame-factors", {"sesame"}),
+        entry("huabei-limit-dropped", {"huabei"}, {"limit_drop", "reason"}),
+        entry("huabei-raise-limit", {"huabei"}, {"raise_limit"}),
+        entry("huabei-limit-check", {"huabei"}, {"limit"}),
     ]
 }
 
@@ -75,6 +80,46 @@ def test_entries_about_both_or_no_product_may_answer(policy: DecisionPolicy) -> 
     general = policy.decide(result(("privacy-rights", 0.95)), scam=False,
                             query="借呗会把我的信息给别人吗", lang="zh")  # fmt: skip
     assert general.chosen[0].entry_id == "privacy-rights"
+
+
+def test_huabei_and_jiebei_exclude_each_other_even_beside_a_shared_product(
+    policy: DecisionPolicy,
+) -> None:
+    """芝麻信用 + 借呗 is not answered from an entry about 芝麻信用 + 花呗 (it shares 芝麻信用, but
+    is about the other one of the exclusive pair); a question naming both may be."""
+    hits = result(("huabei-sesame", 0.95), ("sesame-factors", 0.94))
+    d = policy.decide(hits, scam=False, query="芝麻信用低了借呗被关了", lang="zh")
+    assert d.chosen[0].entry_id == "sesame-factors"
+    d = policy.decide(hits, scam=False, query="芝麻信用低了花呗会怎样", lang="zh")
+    assert d.chosen[0].entry_id == "huabei-sesame"
+    d = policy.decide(hits, scam=False, query="芝麻信用对花呗和借呗都有影响吗", lang="zh")
+    assert d.chosen[0].entry_id == "huabei-sesame"
+    unruled = DecisionPolicy(policy.rules.model_copy(update={"exclusive_products": ()}),
+                             ENTRIES, load_lexicon(), credit_question=lambda q: True)
+    d = unruled.decide(hits, scam=False, query="芝麻信用低了借呗被关了", lang="zh")
+    assert d.chosen[0].entry_id == "huabei-sesame"  # what the rule prevents
+
+
+def test_an_entry_about_the_opposite_act_yields_to_a_near_one(policy: DecisionPolicy) -> None:
+    """"额度能上调吗" is not answered with why a limit drops when an entry about raising it, or
+    one about neither, is within opposed_margin (0.02); farther behind, the best entry stands."""
+    near = result(("huabei-limit-dropped", 0.950), ("huabei-limit-check", 0.945),
+                  ("huabei-raise-limit", 0.926))
+    d = policy.decide(near, scam=False, query="花呗额度可以上调吗", lang="zh")
+    # limit-check is not opposed; then raise-limit, within action_margin (0.02) of it, matches
+    assert d.chosen[0].entry_id == "huabei-raise-limit"
+    d = policy.decide(near, scam=False, query="花呗额度为什么降了", lang="zh")
+    assert d.chosen[0].entry_id == "huabei-limit-dropped"  # what was asked
+    far = result(("huabei-limit-dropped", 0.950), ("huabei-raise-limit", 0.920))
+    d = policy.decide(far, scam=False, query="花呗额度可以上调吗", lang="zh")
+    assert d.chosen[0].entry_id == "huabei-limit-dropped"
+    only = result(("huabei-limit-dropped", 0.950))
+    d = policy.decide(only, scam=False, query="花呗额度可以上调吗", lang="zh")
+    assert d.chosen[0].entry_id == "huabei-limit-dropped"  # nothing near to yield to
+    off = DecisionPolicy(policy.rules.model_copy(update={"opposed_margin": 0.0}), ENTRIES,
+                         load_lexicon(), credit_question=lambda q: True)
+    d = off.decide(near, scam=False, query="花呗额度可以上调吗", lang="zh")
+    assert d.chosen[0].entry_id == "huabei-limit-dropped"  # what the rule prevents
 
 
 def test_a_question_naming_no_product_is_not_filtered(policy: DecisionPolicy) -> None:

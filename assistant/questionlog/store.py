@@ -94,7 +94,7 @@ class QuestionLog:
         self.written = 0
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=queue_rows)
         self._lock = threading.Lock()
-        self._purged = 0.0
+        self._purged: float | None = None  # never yet (monotonic time may start near 0)
         self._thread = threading.Thread(target=self._run, name="question-log", daemon=True)
         self._thread.start()
 
@@ -184,7 +184,7 @@ class QuestionLog:
             self.dropped += len(batch)
 
     def _maybe_purge(self) -> None:
-        if time.monotonic() - self._purged < 3600:
+        if self._purged is not None and time.monotonic() - self._purged < 3600:
             return
         self._purged = time.monotonic()
         try:
