@@ -270,12 +270,13 @@ class DecisionPolicy:
             return bool(self.entries[h.entry_id].actions & undoing)
 
         top = hits[0]
-        if not opposed(top):
+
+        def near(h: EntryHit) -> bool:
+            return top.score - h.score <= margin
+
+        if not opposed(top) or all(opposed(h) for h in hits if near(h)):
             return hits
-        near = [h for h in hits if top.score - h.score <= margin]
-        if all(opposed(h) for h in near):
-            return hits
-        return [h for h in hits if not (opposed(h) and h in near)]
+        return [h for h in hits if not (opposed(h) and near(h))]
 
     def _ambiguous(self, top: EntryHit, runner: EntryHit, normalized: str) -> bool:
         """Close, about different actions, and the question settles neither (rule 4)."""

@@ -74,10 +74,10 @@ class Lexicon:
 
     @cached_property
     def _names(self) -> tuple[str, ...]:
-        """Every product and term name (lower case), longest first."""
+        """Every product and term name (lower case)."""
         names = {t.zh.lower() for t in self.terms}
         names |= {w for words in self.products.values() for w in words}
-        return tuple(sorted(names, key=lambda w: (-len(w), w)))
+        return tuple(sorted(names))
 
     def opposed_to(self, actions: frozenset[str]) -> frozenset[str]:
         """The actions that undo any of ``actions``.
