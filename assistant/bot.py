@@ -424,6 +424,7 @@ class Assistant:
             fragment = (
                 not scam and p.kind is None and p.query is p.question
                 and dialogue.is_fragment(p.question)
+                and not self._settled_fragment(p.query, chosen, decision.products)
             )
             if fragment:
                 suggested = self._suggestions(result, decision.products, result_query=p.query)
@@ -488,6 +489,23 @@ class Assistant:
             suggestion_ids=suggested,
             question=text,
         )
+
+    def _settled_fragment(
+        self, query: Prepared, chosen: Sequence[EntryHit], products: frozenset[str]
+    ) -> bool:
+        """A fragment naming a product and an act ("借呗提额", "花呗关闭") whose most likely
+        meaning (the first entry of that act's menu in rules/dialogue.yaml fitting the product)
+        is also the closest entry: it is answered from that entry, not asked about."""
+        c = self.components
+        if not chosen or not products:
+            return False
+        rest = query.norm  # the act must be named besides the product ("征信" names only that)
+        for words in c.policy.lexicon.products.values():
+            for w in words:
+                rest = rest.replace(w, " ")
+        menu = [e for e in c.dialogue.menu(rest) if e in c.entries
+                and c.policy.fits_products(c.entries[e], products)]  # fmt: skip
+        return bool(menu) and menu[0] == chosen[0].entry_id
 
     def _suggestions(
         self, result: SearchResult, products: frozenset[str], n: int = SUGGESTIONS,

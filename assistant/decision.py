@@ -260,14 +260,17 @@ class DecisionPolicy:
     def _not_opposed(self, hits: Sequence[EntryHit], asked: frozenset[str]
                      ) -> Sequence[EntryHit]:
         """``hits``, without those near the top about an act undoing the asked one ("额度可以上调
-        吗" is not answered from 额度为什么降了), when a hit as near is not about one."""
-        undoing = self.lexicon.opposed_to(asked) - asked
+        吗" is not answered from 额度为什么降了), when a hit as near is not about one. An entry
+        about both the asked act and its undoing ("A 账号关了花呗, B 账号为什么开不了") is not
+        opposed."""
+        undoing = {a: self.lexicon.opposed_to(frozenset({a})) - asked for a in asked}
         margin = self.rules.opposed_margin
-        if not undoing or margin <= 0:
+        if not any(undoing.values()) or margin <= 0:
             return hits
 
         def opposed(h: EntryHit) -> bool:
-            return bool(self.entries[h.entry_id].actions & undoing)
+            acts = self.entries[h.entry_id].actions
+            return any(acts & undone and a not in acts for a, undone in undoing.items())
 
         top = hits[0]
 

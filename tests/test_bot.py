@@ -162,6 +162,18 @@ def test_asking_for_a_person_gets_the_official_channels(bot) -> None:  # type: i
         assert ans.citations[0].doc_id == "general-human-customer-service"
 
 
+@pytest.mark.parametrize(("fragment", "entry_id"), [
+    ("借呗提额", "jiebei-raise-limit"), ("蚂蚁借呗关闭", "jiebei-close-service"),
+])
+def test_a_fragment_naming_a_product_and_an_act_is_answered(bot, fragment: str, entry_id: str  # type: ignore[no-untyped-def]
+                                                            ) -> None:
+    """Its likeliest meaning (the act's first menu entry for that product) is also the closest
+    entry: answered from it, with other questions on offer, not asked about."""
+    ans = bot.ask(fragment)
+    assert not ans.clarifying and ans.citations[0].doc_id == entry_id
+    assert ans.suggestions
+
+
 def test_an_account_look_up_says_mingbai_cannot_see_it_first(bot) -> None:  # type: ignore[no-untyped-def]
     ans = bot.ask("帮我查一下我的借呗现在是逾期吗")
     assert ans.text.startswith("明白看不到任何人的账户") and "借呗页面" in ans.text
@@ -170,7 +182,7 @@ def test_an_account_look_up_says_mingbai_cannot_see_it_first(bot) -> None:  # ty
     assert en.text.startswith("Mingbai cannot see anyone's account")
 
 
-@pytest.mark.parametrize("fragment", ["花呗", "额度", "我之前借的借呗"])
+@pytest.mark.parametrize("fragment", ["花呗", "额度", "我之前借的借呗", "征信"])
 def test_a_fragment_gets_a_clarifying_question(bot, fragment: str) -> None:  # type: ignore[no-untyped-def]
     ans = bot.ask(fragment)
     assert ans.clarifying and not ans.abstained and not ans.citations

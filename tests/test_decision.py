@@ -40,6 +40,8 @@ ENTRIES = {
         entry("huabei-limit-dropped", {"huabei"}, {"limit_drop", "reason"}),
         entry("huabei-raise-limit", {"huabei"}, {"raise_limit"}),
         entry("huabei-limit-check", {"huabei"}, {"limit"}),
+        entry("huabei-close-a-open-b", {"huabei"}, {"close", "open", "account"}),
+        entry("huabei-move-account", {"huabei"}, {"account"}),
     ]
 }
 
@@ -120,6 +122,21 @@ def test_an_entry_about_the_opposite_act_yields_to_a_near_one(policy: DecisionPo
                          load_lexicon(), credit_question=lambda q: True)
     d = off.decide(near, scam=False, query="花呗额度可以上调吗", lang="zh")
     assert d.chosen[0].entry_id == "huabei-limit-dropped"  # what the rule prevents
+
+
+def test_an_entry_about_the_asked_act_and_its_opposite_is_not_opposed(policy: DecisionPolicy
+                                                                      ) -> None:
+    """"另一个号注销了, 这个号怎么开不了花呗" asks about opening: the entry about closing one
+    account and opening another covers it and stands; one about closing only would yield."""
+    hits = result(("huabei-close-a-open-b", 0.974), ("huabei-move-account", 0.965))
+    d = policy.decide(hits, scam=False, query="另一个号注销了，这个号为什么开通不了花呗", lang="zh")
+    assert d.chosen[0].entry_id == "huabei-close-a-open-b"
+    closing_only = {**ENTRIES, "huabei-close-a-open-b": entry(
+        "huabei-close-a-open-b", {"huabei"}, {"close", "account"})}
+    strict = DecisionPolicy(policy.rules, closing_only, load_lexicon(),
+                            credit_question=lambda q: True)
+    d = strict.decide(hits, scam=False, query="另一个号注销了，这个号为什么开通不了花呗", lang="zh")
+    assert d.chosen[0].entry_id == "huabei-move-account"  # about closing, not opening: yields
 
 
 def test_a_question_naming_no_product_is_not_filtered(policy: DecisionPolicy) -> None:
