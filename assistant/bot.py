@@ -499,11 +499,7 @@ class Assistant:
         c = self.components
         if not chosen or not products:
             return False
-        rest = query.norm  # the act must be named besides the product ("征信" names only that)
-        for words in c.policy.lexicon.products.values():
-            for w in words:
-                rest = rest.replace(w, " ")
-        menu = [e for e in c.dialogue.menu(rest) if e in c.entries
+        menu = [e for e in c.dialogue.act_menu(query) if e in c.entries
                 and c.policy.fits_products(c.entries[e], products)]  # fmt: skip
         return bool(menu) and menu[0] == chosen[0].entry_id
 

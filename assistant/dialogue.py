@@ -50,6 +50,16 @@ _OWN_QUESTION = re.compile(r"^\s*(还有|另外|再有|以及|再就是)|(不|�
 _SOFT_CUT = re.compile(r"(?<=[\u4e00-\u9fff])(\s+|\s*[，,]\s*)(?=[\u4e00-\u9fff])")
 
 
+def _without_products(text: str) -> tuple[str, bool]:
+    """``text`` with every product name of the lexicon blanked out, and whether it named one."""
+    named = False
+    for words in load_lexicon().products.values():
+        for w in words:
+            named = named or w in text
+            text = text.replace(w, " ")
+    return text, named
+
+
 _OPENS_NEXT = re.compile(r"\s*(还有|另外|对了|顺便|以及|再问|再就是)")
 _CLOSES_QUESTION = re.compile(r"[吗呢嘛啊呀么不]\s*$")
 # what a follow-on says that is not a question of its own: "怎么办", "怎么回事", "是什么原因"
@@ -175,11 +185,7 @@ class DialogueRules:
         text = re.sub(r"[?？!！。.\s]+$", "", prepare(message).lower)  # "花呗？" asks nothing
         if _QUESTION.search(text):
             return False
-        named = False
-        for words in load_lexicon().products.values():
-            for w in words:
-                named = named or w in text
-                text = text.replace(w, " ")
+        text, named = _without_products(text)
         text = _FILLER.sub(" ", text)
         if re.search(r"不|没", text):
             return False  # "我用不了花呗", "借呗借不了": a complaint, not a bare topic
@@ -190,6 +196,11 @@ class DialogueRules:
             return True  # a topic word alone: "自动扣款", "临时额度", "credit limit"
         # "额度", "花呗还款", "我之前借的借呗", "借呗 网商银行": which of its questions is meant?
         return len(parts) <= self.fragment_max_words and chars <= 2
+
+    def act_menu(self, message: Text) -> tuple[str, ...]:
+        """The menu of the acts a message names besides its product names ("借呗提额" → the
+        raise-limit entries; "征信" names a product only → none)."""
+        return self.menu(_without_products(prepare(message).lower)[0])
 
     def menu(self, message: Text) -> tuple[str, ...]:
         """The entries a fragment's topic offers first ("额度" → the limit questions)."""
