@@ -33,6 +33,7 @@ from retrieval.text import detect_language, strip_control
 if TYPE_CHECKING:
     from langchain_core.tools import BaseTool
 
+    from assistant.decision import Decision
     from assistant.whatif.simulate import Simulation
 
 log = logging.getLogger("mingbai")
@@ -412,8 +413,7 @@ class Assistant:
             if p.kind == "handoff" and handoff and not scam:
                 chosen = _answered_from(result, handoff)
             if p.kind == "lookup" and not scam:
-                allowed = [e for e in dialogue.lookup_entries if e in c.entries
-                           and c.policy.fits_products(c.entries[e], decision.products)]
+                allowed = self._fitting(dialogue.lookup_entries, decision.products)
                 if allowed:
                     chosen = _answered_from(result, allowed)
             if p.kind == "lookup":
@@ -424,7 +424,7 @@ class Assistant:
             fragment = (
                 not scam and p.kind is None and p.query is p.question
                 and dialogue.is_fragment(p.question)
-                and not self._settled_fragment(p.query, chosen, decision.products)
+                and not self._settled_fragment(p.query, decision)
             )
             if fragment:
                 suggested = self._suggestions(result, decision.products, result_query=p.query)
@@ -490,18 +490,23 @@ class Assistant:
             question=text,
         )
 
-    def _settled_fragment(
-        self, query: Prepared, chosen: Sequence[EntryHit], products: frozenset[str]
-    ) -> bool:
+    def _fitting(self, entry_ids: Sequence[str], products: frozenset[str]) -> list[str]:
+        """``entry_ids`` that exist and fit the question's ``products``, in order."""
+        c = self.components
+        return [e for e in entry_ids
+                if e in c.entries and c.policy.fits_products(c.entries[e], products)]
+
+    def _settled_fragment(self, query: Prepared, decision: Decision) -> bool:
         """A fragment naming a product and an act ("借呗提额", "花呗关闭") whose most likely
         meaning (the first entry of that act's menu in rules/dialogue.yaml fitting the product)
-        is also the closest entry: it is answered from that entry, not asked about."""
-        c = self.components
-        if not chosen or not products:
+        is also the entry answered: it is answered from that entry, not asked about. Naming two
+        products ("花呗借呗提额") it is settled only if one entry is first for both."""
+        if decision.reason != "answered" or not decision.chosen or not decision.products:
             return False
-        menu = [e for e in c.dialogue.act_menu(query) if e in c.entries
-                and c.policy.fits_products(c.entries[e], products)]  # fmt: skip
-        return bool(menu) and menu[0] == chosen[0].entry_id
+        menu = self.components.dialogue.act_menu(query)
+        firsts = {fit[0] for p in decision.products
+                  if (fit := self._fitting(menu, frozenset({p})))}  # fmt: skip
+        return firsts == {decision.chosen[0].entry_id}
 
     def _suggestions(
         self, result: SearchResult, products: frozenset[str], n: int = SUGGESTIONS,
@@ -516,8 +521,7 @@ class Assistant:
                    and c.policy.fits_products(c.entries[h.entry_id], products)]  # fmt: skip
         # entries about what the fragment names ("额度" → the limit entries) come first
         fitting.sort(key=lambda h: -len(c.entries[h.entry_id].actions & asked))
-        menu = [e for e in (c.dialogue.menu(result_query) if result_query else ()) if e in c.entries
-                and c.policy.fits_products(c.entries[e], products)]  # fmt: skip
+        menu = self._fitting(c.dialogue.menu(result_query) if result_query else (), products)
         out: list[str] = []
         for entry_id in [*menu, *(h.entry_id for h in fitting)]:
             if entry_id in out or entry_id in exclude:

@@ -195,6 +195,8 @@ class DialogueRules:
         if not named and any(whole in words for words in load_lexicon().actions.values()):
             return True  # a topic word alone: "自动扣款", "临时额度", "credit limit"
         # "额度", "花呗还款", "我之前借的借呗", "借呗 网商银行": which of its questions is meant?
+        # (the assistant still answers one naming a product and an act when the act's likeliest
+        # entry is also the closest one: Assistant._settled_fragment)
         return len(parts) <= self.fragment_max_words and chars <= 2
 
     def act_menu(self, message: Text) -> tuple[str, ...]:

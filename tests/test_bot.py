@@ -182,7 +182,7 @@ def test_an_account_look_up_says_mingbai_cannot_see_it_first(bot) -> None:  # ty
     assert en.text.startswith("Mingbai cannot see anyone's account")
 
 
-@pytest.mark.parametrize("fragment", ["花呗", "额度", "我之前借的借呗", "征信"])
+@pytest.mark.parametrize("fragment", ["花呗", "额度", "我之前借的借呗", "征信", "花呗借呗提额"])
 def test_a_fragment_gets_a_clarifying_question(bot, fragment: str) -> None:  # type: ignore[no-untyped-def]
     ans = bot.ask(fragment)
     assert ans.clarifying and not ans.abstained and not ans.citations
