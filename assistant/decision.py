@@ -17,7 +17,9 @@ asks:
 3. **Action.** Among entries within ``action_margin`` of the best, one whose ``actions`` match what
    the question asks to do (还款, 分期, 提额, 退款, 开通...) is preferred to one that merely sits
    closer; and an entry about the opposite act (降额 when 提额 is asked, reopening when closing is)
-   yields to the closest entry within ``opposed_margin`` that is not.
+   yields to the closest entry within ``opposed_margin`` that is not. An entry about an act in
+   ``asked_only_actions`` (a merchant's 收款) yields, within ``asked_only_margin``, to one that is
+   not when the question does not ask that act: buyers' questions get buyers' answers.
 4. **Ambiguity.** When the two best entries are within ``ambiguous_margin``, are about different
    actions ("绑卡还款" / "关闭自动扣款"), and the question asks for neither, a guess would be wrong
    about as often as right: the decision is ``ambiguous`` and the answer asks which one is meant,
@@ -69,6 +71,8 @@ class AnsweringRules(Thresholds):
     action_margin: float = 0.0
     opposed_margin: float = 0.0
     ambiguous_margin: float = 0.0
+    asked_only_actions: tuple[str, ...] = ()
+    asked_only_margin: float = 0.0
     exclusive_products: tuple[str, ...] = ()
     max_points: int
     max_question_chars: int
@@ -244,7 +248,7 @@ class DecisionPolicy:
         ``opposed_margin`` is not, or one within ``action_margin`` matches more of the asked
         actions."""
         asked = self.lexicon.actions_in(normalized)
-        hits = self._not_opposed(hits, asked)
+        hits = self._not_opposed(self._asked_audience(hits, asked), asked)
         top = hits[0]
         margin = self.rules.action_margin
         if not asked or margin <= 0:
@@ -256,6 +260,28 @@ class DecisionPolicy:
         close = [h for h in hits if top.score - h.score <= margin]
         best = max(close, key=lambda h: (matched(h), h.score, _neg_id(h.entry_id)))
         return best if matched(best) > matched(top) else top
+
+    def _asked_audience(self, hits: Sequence[EntryHit], asked: frozenset[str]
+                        ) -> Sequence[EntryHit]:
+        """``hits``, without those near the top about an ``asked_only_actions`` act the question
+        does not ask (a merchant's 收款 entry does not answer "开通花呗怎么不符合条件", a buyer's
+        question), when a hit as near is about none."""
+        only = frozenset(self.rules.asked_only_actions) - asked
+        margin = self.rules.asked_only_margin
+        if not only or margin <= 0:
+            return hits
+
+        def unasked(h: EntryHit) -> bool:
+            return bool(self.entries[h.entry_id].actions & only)
+
+        top = hits[0]
+
+        def near(h: EntryHit) -> bool:
+            return top.score - h.score <= margin
+
+        if not unasked(top) or all(unasked(h) for h in hits if near(h)):
+            return hits
+        return [h for h in hits if not (unasked(h) and near(h))]
 
     def _not_opposed(self, hits: Sequence[EntryHit], asked: frozenset[str]
                      ) -> Sequence[EntryHit]:

@@ -42,6 +42,8 @@ ENTRIES = {
         entry("huabei-limit-check", {"huabei"}, {"limit"}),
         entry("huabei-close-a-open-b", {"huabei"}, {"close", "open", "account"}),
         entry("huabei-move-account", {"huabei"}, {"account"}),
+        entry("huabei-merchant-not-eligible", {"huabei"}, {"collect", "open"}),
+        entry("huabei-cannot-open", {"huabei"}, {"open", "reason"}),
     ]
 }
 
@@ -137,6 +139,25 @@ def test_an_entry_about_the_asked_act_and_its_opposite_is_not_opposed(policy: De
                             credit_question=lambda q: True)
     d = strict.decide(hits, scam=False, query="另一个号注销了，这个号为什么开通不了花呗", lang="zh")
     assert d.chosen[0].entry_id == "huabei-move-account"  # about closing, not opening: yields
+
+
+def test_a_merchant_entry_does_not_answer_a_buyer_question_when_a_buyers_entry_is_near(
+        policy: DecisionPolicy) -> None:
+    """"开通花呗怎么不符合条件" is a buyer opening Huabei: the merchant's "not eligible to collect
+    with Huabei" entry yields to the buyer's within asked_only_margin (0.02); a question that asks
+    about collecting (收款) keeps it, and so does one with nothing near to yield to."""
+    hits = result(("huabei-merchant-not-eligible", 0.974), ("huabei-cannot-open", 0.960))
+    d = policy.decide(hits, scam=False, query="开通花呗怎么不符合条件", lang="zh")
+    assert d.chosen[0].entry_id == "huabei-cannot-open"
+    d = policy.decide(hits, scam=False, query="开通花呗收款为什么不符合条件", lang="zh")
+    assert d.chosen[0].entry_id == "huabei-merchant-not-eligible"
+    far = result(("huabei-merchant-not-eligible", 0.974), ("huabei-cannot-open", 0.950))
+    d = policy.decide(far, scam=False, query="开通花呗怎么不符合条件", lang="zh")
+    assert d.chosen[0].entry_id == "huabei-merchant-not-eligible"
+    off = DecisionPolicy(policy.rules.model_copy(update={"asked_only_margin": 0.0}), ENTRIES,
+                         load_lexicon(), credit_question=lambda q: True)
+    d = off.decide(hits, scam=False, query="开通花呗怎么不符合条件", lang="zh")
+    assert d.chosen[0].entry_id == "huabei-merchant-not-eligible"  # what the rule prevents
 
 
 def test_a_question_naming_no_product_is_not_filtered(policy: DecisionPolicy) -> None:
