@@ -60,6 +60,8 @@ def _without_products(text: str) -> tuple[str, bool]:
     return text, named
 
 
+# what is left of "借呗成网商贷了", "花呗变成信用购了" once the product names are blanked
+_SWITCHED = re.compile(r"(变|换|转|升级)?成|变|升级")
 _OPENS_NEXT = re.compile(r"\s*(还有|另外|对了|顺便|以及|再问|再就是)")
 _CLOSES_QUESTION = re.compile(r"[吗呢嘛啊呀么不]\s*$")
 # what a follow-on says that is not a question of its own: "怎么办", "怎么回事", "是什么原因"
@@ -192,6 +194,8 @@ class DialogueRules:
         parts = [w for w in re.split(r"\s+", text) if w]
         chars = sum(len(w) for w in parts)
         whole = " ".join(parts)
+        if named and _SWITCHED.fullmatch(whole):
+            return False  # "借呗成网商贷了": one product shown as another, a question to answer
         if not named and any(whole in words for words in load_lexicon().actions.values()):
             return True  # a topic word alone: "自动扣款", "临时额度", "credit limit"
         # "额度", "花呗还款", "我之前借的借呗", "借呗 网商银行": which of its questions is meant?
