@@ -271,17 +271,7 @@ class DecisionPolicy:
         if not only or margin <= 0:
             return hits
 
-        def unasked(h: EntryHit) -> bool:
-            return bool(self.entries[h.entry_id].actions & only)
-
-        top = hits[0]
-
-        def near(h: EntryHit) -> bool:
-            return top.score - h.score <= margin
-
-        if not unasked(top) or all(unasked(h) for h in hits if near(h)):
-            return hits
-        return [h for h in hits if not (unasked(h) and near(h))]
+        return _yield_near(hits, lambda h: bool(self.entries[h.entry_id].actions & only), margin)
 
     def _not_opposed(self, hits: Sequence[EntryHit], asked: frozenset[str]
                      ) -> Sequence[EntryHit]:
@@ -298,14 +288,7 @@ class DecisionPolicy:
             acts = self.entries[h.entry_id].actions
             return any(acts & undone and a not in acts for a, undone in undoing.items())
 
-        top = hits[0]
-
-        def near(h: EntryHit) -> bool:
-            return top.score - h.score <= margin
-
-        if not opposed(top) or all(opposed(h) for h in hits if near(h)):
-            return hits
-        return [h for h in hits if not (opposed(h) and near(h))]
+        return _yield_near(hits, opposed, margin)
 
     def _ambiguous(self, top: EntryHit, runner: EntryHit, normalized: str) -> bool:
         """Close, about different actions, and the question settles neither (rule 4)."""
@@ -314,6 +297,20 @@ class DecisionPolicy:
         first, second = self.entries[top.entry_id].actions, self.entries[runner.entry_id].actions
         asked = self.lexicon.actions_in(normalized)
         return bool(first and second and not first & second and not asked & (first | second))
+
+
+def _yield_near(hits: Sequence[EntryHit], flagged: Callable[[EntryHit], bool], margin: float
+                ) -> Sequence[EntryHit]:
+    """``hits`` without the ``flagged`` ones within ``margin`` of the top, when the top is flagged
+    and a hit as near is not; otherwise ``hits`` unchanged."""
+    top = hits[0]
+
+    def near(h: EntryHit) -> bool:
+        return top.score - h.score <= margin
+
+    if not flagged(top) or all(flagged(h) for h in hits if near(h)):
+        return hits
+    return [h for h in hits if not (flagged(h) and near(h))]
 
 
 def _neg_id(entry_id: str) -> tuple[int, ...]:
