@@ -159,7 +159,14 @@ def test_issue_positives(question: str) -> None:
      # numbers told in a question about where something is shown or what to do
      "借呗额度全用完了 还想借钱咋办", "下个月钱不够 花呗先还三成行不行", "我借呗额度有多少去哪看",
      # a why question with a masked number; a number about repaying, nothing asked about a limit
-     "为啥我芝麻分都***了借呗额度还这么低", "如果这期先分期 下期能不能一次全还掉"],
+     "为啥我芝麻分都***了借呗额度还这么低", "如果这期先分期 下期能不能一次全还掉",
+     # paying off early, asked about the account being closed (a real question got an estimate)
+     "如果我把借呗提前都还了 借呗会不会被关掉", "If I pay off Jiebei early, will it be closed?",
+     # a count told in a question about when, whether or what it costs; a Huabei limit (real
+     # questions of these kinds got a Jiebei estimate)
+     "借呗被拒了一次 过多久可以再申请", "逾期过一回 借呗还能不能借款", "逾期一次以后花呗用不了了",
+     "花呗分期后当月就全部还清 还收手续费吗", "借呗先还了一半 下次还款日是哪天",
+     "开通花呗的话我能有多少额度", "芝麻分***能开花呗么"],
 )
 def test_issue_negatives(question: str) -> None:
     assert not looks_like_whatif(question)

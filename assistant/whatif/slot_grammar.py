@@ -184,8 +184,19 @@ FIRST_PERSON = re.compile(r"我|本人|\b(?:i|i'm|i've|my|me)\b")
 # "What decides how much I can borrow?" asks how limits work, not for an estimate.
 GENERAL = re.compile(r"怎么定|如何确定|怎么算|怎么计算|如何计算|由什么决定|根据什么|取决于|为什么|"
                      r"为啥|\bdecide|\bdepend|\bdetermin|\bcalculat|\bwhy\b|\bfactors?\b")
-OPENING = re.compile(r"开通|开不了|能开(?:借呗|花呗)?吗|能不能开|开得了|才能开|\bactivate|\bopen\b|"
-                     r"\beligib|\bqualify|\bget (?:jiebei|huabei)\b")
+OPENING = re.compile(r"开通|开不了|能开(?:借呗|花呗)?[吗么嘛]|能不能开|开得了|才能开|"
+                     r"\bactivate|\bopen\b|\beligib|\bqualify|\bget (?:jiebei|huabei)\b")
+# "如果我提前还清会关闭借呗吗" asks whether the account is closed or frozen, not about a limit.
+ACCOUNT_ACT = re.compile(r"关闭|关掉|注销|冻结|停用|封号|被封|取消|"
+                         r"\bclos(?:e|ed|es|ing)\b|\bcancel|\bfreez|\bfroze|\bshut\b|\bsuspend")
+# "逾期一次借呗还能借款吗", "申请没通过再申请要多久", "提前还一半 自动还款日": a number told in a
+# question that asks when, whether it still works, or what it costs; nothing asks for a limit.
+OTHER_ASK = re.compile(r"多久|多长时间|什么时候|几号|几天|哪天|还款日|怎么还|"
+                       r"不能(?:正常)?(?:再)?(?:使用|用)|用不了|还能(?:借|用)|能不能(?:借|用)|手续费|利息|费率|服务费|"
+                       r"\bhow long\b|\bwhen\b|\bstill (?:use|borrow)\b")
+# The scorer estimates a Jiebei limit: a question about Huabei alone is not its to answer.
+HUABEI = re.compile(r"花呗|\bhuabei\b")
+JIEBEI = re.compile(r"借呗|\bjiebei\b")
 # "要700分以上才能开借呗,是真的吗" / "you need at least 700 to get Jiebei, true?" check a claimed
 # requirement: the knowledge base answers (there is no public threshold), not the scorer.
 THRESHOLD = re.compile(r"以上才|才能|才可以|门槛|最低要|至少要|起码要|是不是要|是否要|要求|"
