@@ -20,6 +20,10 @@ asks:
    yields to the closest entry within ``opposed_margin`` that is not. An entry about an act in
    ``asked_only_actions`` (a merchant's 收款) yields, within ``asked_only_margin``, to one that is
    not when the question does not ask that act: buyers' questions get buyers' answers.
+   A question asking why something does not work ("为什么花呗充不了话费", ``failure_asked``)
+   is not answered from an entry whose verdict says it does ("通常可以：…",
+   ``affirming_verdict``) when one within ``failure_margin``, about the same act, is about why
+   it fails (``failure_title``).
 4. **Ambiguity.** When the two best entries are within ``ambiguous_margin``, are about different
    actions ("绑卡还款" / "关闭自动扣款"), and the question asks for neither, a guess would be wrong
    about as often as right: the decision is ``ambiguous`` and the answer asks which one is meant,
@@ -32,6 +36,7 @@ True
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -39,7 +44,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from assistant.calibration import BUNDLED_DIR, BUNDLED_MODEL, Thresholds, load_calibration
 from assistant.errors import ConfigError
@@ -73,6 +78,11 @@ class AnsweringRules(Thresholds):
     ambiguous_margin: float = 0.0
     asked_only_actions: tuple[str, ...] = ()
     asked_only_margin: float = 0.0
+    failure_asked: tuple[str, ...] = ()
+    affirming_verdict: tuple[str, ...] = ()
+    failure_title: tuple[str, ...] = ()
+    failure_ignored_actions: tuple[str, ...] = ()
+    failure_margin: float = 0.0
     exclusive_products: tuple[str, ...] = ()
     max_points: int
     max_question_chars: int
@@ -80,6 +90,16 @@ class AnsweringRules(Thresholds):
     scam_fallback_entry: str
     top_only_entries: tuple[str, ...] = ()
     retrieval: _Retrieval = _Retrieval()
+
+    @field_validator("failure_asked", "affirming_verdict", "failure_title")
+    @classmethod
+    def _regexes(cls, patterns: tuple[str, ...]) -> tuple[str, ...]:
+        for p in (*patterns, "|".join(f"(?:{p})" for p in patterns)):
+            try:
+                re.compile(p)
+            except re.error as exc:
+                raise ValueError(f"{p!r} is not a regular expression ({exc})") from None
+        return patterns
 
     @property
     def search(self) -> SearchConfig:
@@ -249,6 +269,7 @@ class DecisionPolicy:
         actions."""
         asked = self.lexicon.actions_in(normalized)
         hits = self._not_opposed(self._asked_audience(hits, asked), asked)
+        hits = self._not_affirming(hits, normalized, asked)
         top = hits[0]
         margin = self.rules.action_margin
         if not asked or margin <= 0:
@@ -290,6 +311,31 @@ class DecisionPolicy:
 
         return _yield_near(hits, opposed, margin)
 
+    def _not_affirming(self, hits: Sequence[EntryHit], normalized: str,
+                       asked: frozenset[str]) -> Sequence[EntryHit]:
+        """``hits`` with the closest entry about why it fails first (``failure_title``:
+        "为什么我的花呗充不了话费？"), when the question asks why something does not work and
+        the top entry's verdict says it does ("通常可以：…"), if that entry is within
+        ``failure_margin`` and about an act the question asks (or, if it names none, the top
+        entry's act; ``failure_ignored_actions`` do not count)."""
+        margin = self.rules.failure_margin
+        if margin <= 0 or not _matches(self.rules.failure_asked, normalized):
+            return hits
+
+        top = hits[0]
+        if not _matches(self.rules.affirming_verdict, self.entries[top.entry_id].zh.verdict):
+            return hits
+        ignored = frozenset(self.rules.failure_ignored_actions)
+        for h in hits[1:]:
+            if top.score - h.score > margin:
+                break
+            entry = self.entries[h.entry_id]
+            acts = (asked - ignored) or (self.entries[top.entry_id].actions - ignored)
+            same_act = entry.actions & acts
+            if same_act and _matches(self.rules.failure_title, entry.title_zh):
+                return [h, *(x for x in hits if x is not h)]
+        return hits
+
     def _ambiguous(self, top: EntryHit, runner: EntryHit, normalized: str) -> bool:
         """Close, about different actions, and the question settles neither (rule 4)."""
         if top.exact or abs(top.score - runner.score) > self.rules.ambiguous_margin:
@@ -311,6 +357,16 @@ def _yield_near(hits: Sequence[EntryHit], flagged: Callable[[EntryHit], bool], m
     if not flagged(top) or all(flagged(h) for h in hits if near(h)):
         return hits
     return [h for h in hits if not (flagged(h) and near(h))]
+
+
+@lru_cache(maxsize=32)
+def _compiled(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
+    return re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
+
+
+def _matches(patterns: tuple[str, ...], text: str) -> bool:
+    pattern = _compiled(patterns)
+    return bool(pattern and pattern.search(text))
 
 
 def _neg_id(entry_id: str) -> tuple[int, ...]:

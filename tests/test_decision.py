@@ -266,3 +266,40 @@ def test_every_entry_the_answering_rules_name_exists() -> None:
     rules = load_answering_rules()
     named = {rules.scam_fallback_entry, *rules.top_only_entries}
     assert named <= ids, sorted(named - ids)
+
+
+def test_a_why_cant_question_prefers_the_near_entry_about_why_it_fails() -> None:
+    """"为什么花呗充不了话费" is not answered with "通常可以：…" when an entry about the same act
+    whose title asks why it fails is within failure_margin (0.02); a question that does not ask
+    why it fails, an entry too far, or one about another act leaves the closest entry first."""
+    def made(entry_id: str, title: str, verdict: str, actions: set[str]) -> Entry:
+        section = Section(verdict, ("a point",))
+        return Entry(entry_id, title, "Title", (), ("问",) * 5, ("q",) * 5, ("a source",),
+                     date(2026, 12, 1), section, section, products=frozenset({"huabei"}),
+                     actions=frozenset(actions))  # fmt: skip
+
+    entries = {e.id: e for e in [
+        made("can", "花呗能充话费吗？", "通常可以：付款时选花呗。", {"pay"}),
+        made("why-not", "为什么我的花呗充不了话费？", "通常是这一笔暂时不能用花呗。", {"pay"}),
+        made("closed", "花呗被关闭了，为什么？", "通常是服务方评估的结果。", {"closed", "reason"}),
+    ]}
+    policy = DecisionPolicy(load_answering_rules(), entries, load_lexicon(),
+                            credit_question=lambda q: True)
+
+    def top(query: str, *hits: tuple[str, float]) -> str:
+        return policy.decide(result(*hits), scam=False, query=query, lang="zh").chosen[0].entry_id
+
+    assert top("为什么花呗充不了话费", ("can", 0.970), ("why-not", 0.960)) == "why-not"
+    assert top("我用花呗充话费都不行", ("can", 0.970), ("why-not", 0.960)) == "why-not"
+    assert top("花呗能充话费吗", ("can", 0.970), ("why-not", 0.960)) == "can"
+    assert top("为什么花呗充不了话费", ("can", 0.970), ("why-not", 0.940)) == "can"
+    assert top("为什么花呗充不了话费", ("can", 0.970), ("closed", 0.965)) == "can"
+
+
+def test_a_rules_file_with_a_broken_regular_expression_names_the_key(tmp_path: Path) -> None:
+    bad = tmp_path / "answering.yaml"
+    text = Path("assistant/rules/answering.yaml").read_text(encoding="utf-8")
+    assert "  - 为什么|为啥|" in text
+    bad.write_text(text.replace("  - 为什么|为啥|", "  - (为什么|为啥|", 1), encoding="utf-8")
+    with pytest.raises(ConfigError, match="failure_title"):
+        load_answering_rules(bad)
