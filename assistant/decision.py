@@ -299,15 +299,16 @@ class DecisionPolicy:
         """``hits``, without those near the top about an act undoing the asked one ("额度可以上调
         吗" is not answered from 额度为什么降了), when a hit as near is not about one. An entry
         about both the asked act and its undoing ("A 账号关了花呗, B 账号为什么开不了") is not
-        opposed."""
+        opposed, nor one about a broader act (lexicon ``kind_of``: opening covers reopening)."""
         undoing = {a: self.lexicon.opposed_to(frozenset({a})) - asked for a in asked}
+        covers = {a: {a, *self.lexicon.broader(a)} for a in asked}
         margin = self.rules.opposed_margin
         if not any(undoing.values()) or margin <= 0:
             return hits
 
         def opposed(h: EntryHit) -> bool:
             acts = self.entries[h.entry_id].actions
-            return any(acts & undone and a not in acts for a, undone in undoing.items())
+            return any(acts & undone and not acts & covers[a] for a, undone in undoing.items())
 
         return _yield_near(hits, opposed, margin)
 

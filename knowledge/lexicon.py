@@ -32,6 +32,7 @@ class Lexicon:
     products: dict[str, tuple[str, ...]] = field(default_factory=dict)  # id -> words
     actions: dict[str, tuple[str, ...]] = field(default_factory=dict)  # id -> words
     opposites: dict[str, frozenset[str]] = field(default_factory=dict)  # action -> its undoers
+    kind_of: dict[str, frozenset[str]] = field(default_factory=dict)  # act -> broader acts
 
     def all_zh_words(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys([*(t.zh for t in self.terms), *self.domain_words]))
@@ -87,6 +88,15 @@ class Lexicon:
         """
         return frozenset(o for a in actions for o in self.opposites.get(a, ()))
 
+    def broader(self, action: str) -> frozenset[str]:
+        """The acts ``action`` is a kind of: reopening is opening again, so an entry about
+        opening (A 账号关了, B 账号怎么开通) covers a question about reopening.
+
+        >>> sorted(load_lexicon().broader("reopen"))
+        ['open']
+        """
+        return self.kind_of.get(action, frozenset())
+
 
 class _TermRow(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -104,6 +114,7 @@ class _LexiconFile(BaseModel):
     products: dict[str, tuple[str, ...]] = {}
     actions: dict[str, tuple[str, ...]] = {}
     opposites: tuple[tuple[str, str], ...] = ()
+    kind_of: dict[str, tuple[str, ...]] = {}
 
 
 @lru_cache(maxsize=4)
@@ -127,10 +138,16 @@ def load_lexicon(path: Path = LEXICON_PATH) -> Lexicon:
                               field="opposites")
         opposites.setdefault(a, set()).add(b)
         opposites.setdefault(b, set()).add(a)
+    for act, kinds in f.kind_of.items():
+        unknown = [x for x in (act, *kinds) if x not in actions]
+        if unknown:
+            raise ConfigError(f"{path}: 'kind_of' names unknown action(s) {', '.join(unknown)}",
+                              field="kind_of")
     return Lexicon(
         terms=tuple(Term(t.zh, t.en, t.variants) for t in f.terms),
         domain_words=f.domain_words,
         products={k: tuple(w.lower() for w in v) for k, v in f.products.items()},
         actions=actions,
         opposites={k: frozenset(v) for k, v in opposites.items()},
+        kind_of={k: frozenset(v) for k, v in f.kind_of.items()},
     )

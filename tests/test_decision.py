@@ -3,6 +3,7 @@ hand-made search results (no model), plus the validated rules file."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from pathlib import Path
 
@@ -303,3 +304,17 @@ def test_a_rules_file_with_a_broken_regular_expression_names_the_key(tmp_path: P
     bad.write_text(text.replace("  - 为什么|为啥|", "  - (为什么|为啥|", 1), encoding="utf-8")
     with pytest.raises(ConfigError, match="failure_title"):
         load_answering_rules(bad)
+
+
+def test_an_entry_about_a_broader_act_is_not_opposed(policy: DecisionPolicy) -> None:
+    """"另一个号的花呗关闭了, 这个号能重新开通吗" asks to reopen: the entry about closing one
+    account and opening another covers it (lexicon ``kind_of``: reopen is a kind of open) and
+    stands; without that it would yield as the undoing of reopening."""
+    hits = result(("huabei-close-a-open-b", 0.974), ("huabei-move-account", 0.965))
+    query = "另一个号的花呗关闭了，这个号能重新开通吗"
+    d = policy.decide(hits, scam=False, query=query, lang="zh")
+    assert d.chosen[0].entry_id == "huabei-close-a-open-b"
+    flat = dataclasses.replace(load_lexicon(), kind_of={})
+    bare = DecisionPolicy(policy.rules, ENTRIES, flat, credit_question=lambda q: True)
+    assert bare.decide(hits, scam=False, query=query, lang="zh").chosen[0].entry_id == \
+        "huabei-move-account"

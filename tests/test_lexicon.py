@@ -57,3 +57,15 @@ def test_an_unknown_key_or_a_wrong_type_names_the_file_and_the_key(tmp_path: Pat
     typo.write_text(good + "\nproducts: 3\n", encoding="utf-8")  # the later key wins in YAML
     with pytest.raises(ConfigError, match=r"lexicon.yaml: products: Input should be a valid dict"):
         load_lexicon(typo)
+
+
+def test_an_act_is_a_kind_of_a_broader_one_and_an_unknown_one_is_named(tmp_path: Path) -> None:
+    lexicon = load_lexicon()
+    assert lexicon.broader("reopen") == {"open"}
+    assert lexicon.broader("open") == frozenset()
+    good = LEXICON_PATH.read_text(encoding="utf-8")
+    bad = tmp_path / "lexicon.yaml"
+    bad.write_text(good.replace("  reopen: [open]\n", "  reopen: [teleport]\n", 1),
+                   encoding="utf-8")
+    with pytest.raises(ConfigError, match="'kind_of' names unknown action\\(s\\) teleport"):
+        load_lexicon(bad)
