@@ -269,7 +269,9 @@ class DecisionPolicy:
         actions."""
         asked = self.lexicon.actions_in(normalized)
         hits = self._not_opposed(self._asked_audience(hits, asked), asked)
-        hits = self._not_affirming(hits, normalized, asked)
+        failing = self._why_it_fails(hits, normalized, asked)
+        if failing is not None:
+            return failing  # closer entries say it works: not the answer to "why can't I"
         top = hits[0]
         margin = self.rules.action_margin
         if not asked or margin <= 0:
@@ -312,30 +314,28 @@ class DecisionPolicy:
 
         return _yield_near(hits, opposed, margin)
 
-    def _not_affirming(self, hits: Sequence[EntryHit], normalized: str,
-                       asked: frozenset[str]) -> Sequence[EntryHit]:
-        """``hits`` with the closest entry about why it fails first (``failure_title``:
-        "为什么我的花呗充不了话费？"), when the question asks why something does not work and
-        the top entry's verdict says it does ("通常可以：…"), if that entry is within
-        ``failure_margin`` and about an act the question asks (or, if it names none, the top
-        entry's act; ``failure_ignored_actions`` do not count)."""
+    def _why_it_fails(self, hits: Sequence[EntryHit], normalized: str,
+                      asked: frozenset[str]) -> EntryHit | None:
+        """The closest entry about why it fails (``failure_title``: "为什么我的花呗充不了话费？"),
+        when the question asks why something does not work and the top entry's verdict says it
+        does ("通常可以：…"), if that entry is within ``failure_margin`` and about an act the
+        question asks or the top entry is about (``failure_ignored_actions`` do not count);
+        else None."""
         margin = self.rules.failure_margin
-        if margin <= 0 or not _matches(self.rules.failure_asked, normalized):
-            return hits
-
         top = hits[0]
-        if not _matches(self.rules.affirming_verdict, self.entries[top.entry_id].zh.verdict):
-            return hits
-        ignored = frozenset(self.rules.failure_ignored_actions)
+        if (margin <= 0 or top.exact or not _matches(self.rules.failure_asked, normalized)
+                or not _matches(self.rules.affirming_verdict,
+                                self.entries[top.entry_id].zh.verdict)):
+            return None
+        acts = (asked | self.entries[top.entry_id].actions) - set(
+            self.rules.failure_ignored_actions)
         for h in hits[1:]:
             if top.score - h.score > margin:
                 break
             entry = self.entries[h.entry_id]
-            acts = (asked - ignored) or (self.entries[top.entry_id].actions - ignored)
-            same_act = entry.actions & acts
-            if same_act and _matches(self.rules.failure_title, entry.title_zh):
-                return [h, *(x for x in hits if x is not h)]
-        return hits
+            if entry.actions & acts and _matches(self.rules.failure_title, entry.title_zh):
+                return h
+        return None
 
     def _ambiguous(self, top: EntryHit, runner: EntryHit, normalized: str) -> bool:
         """Close, about different actions, and the question settles neither (rule 4)."""

@@ -293,6 +293,11 @@ def test_a_why_cant_question_prefers_the_near_entry_about_why_it_fails() -> None
     assert top("为什么花呗充不了话费", ("can", 0.970), ("why-not", 0.960)) == "why-not"
     assert top("我用花呗充话费都不行", ("can", 0.970), ("why-not", 0.960)) == "why-not"
     assert top("花呗能充话费吗", ("can", 0.970), ("why-not", 0.960)) == "can"
+    assert top("花呗能不能充话费", ("can", 0.970), ("why-not", 0.960)) == "can"  # either-or
+    exact = SearchResult([EntryHit("can", 0.970, 0.970, exact=True),
+                          EntryHit("why-not", 0.960, 0.960)])
+    assert policy.decide(exact, scam=False, query="为什么花呗充不了话费",
+                         lang="zh").chosen[0].entry_id == "can"  # a listed question stands
     assert top("为什么花呗充不了话费", ("can", 0.970), ("why-not", 0.940)) == "can"
     assert top("为什么花呗充不了话费", ("can", 0.970), ("closed", 0.965)) == "can"
 
