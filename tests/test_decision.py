@@ -280,7 +280,7 @@ def test_a_why_cant_question_prefers_the_near_entry_about_why_it_fails() -> None
                      actions=frozenset(actions))  # fmt: skip
 
     entries = {e.id: e for e in [
-        made("can", "花呗能充话费吗？", "通常可以：付款时选花呗。", {"pay"}),
+        made("can", "话费能拿花呗充吗？", "通常可以：付款时选花呗。", {"pay"}),
         made("why-not", "为什么我的花呗充不了话费？", "通常是这一笔暂时不能用花呗。", {"pay"}),
         made("closed", "花呗被关闭了，为什么？", "通常是服务方评估的结果。", {"closed", "reason"}),
     ]}
@@ -292,8 +292,8 @@ def test_a_why_cant_question_prefers_the_near_entry_about_why_it_fails() -> None
 
     assert top("为什么花呗充不了话费", ("can", 0.970), ("why-not", 0.960)) == "why-not"
     assert top("我用花呗充话费都不行", ("can", 0.970), ("why-not", 0.960)) == "why-not"
-    assert top("花呗能充话费吗", ("can", 0.970), ("why-not", 0.960)) == "can"
-    assert top("花呗能不能充话费", ("can", 0.970), ("why-not", 0.960)) == "can"  # either-or
+    assert top("话费能拿花呗充吗", ("can", 0.970), ("why-not", 0.960)) == "can"
+    assert top("花呗到底能不能交话费", ("can", 0.970), ("why-not", 0.960)) == "can"  # either-or
     exact = SearchResult([EntryHit("can", 0.970, 0.970, exact=True),
                           EntryHit("why-not", 0.960, 0.960)])
     assert policy.decide(exact, scam=False, query="为什么花呗充不了话费",

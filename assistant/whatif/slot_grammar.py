@@ -186,10 +186,10 @@ GENERAL = re.compile(r"怎么定|如何确定|怎么算|怎么计算|如何计�
                      r"为啥|\bdecide|\bdepend|\bdetermin|\bcalculat|\bwhy\b|\bfactors?\b")
 OPENING = re.compile(r"开通|开不了|能开(?:借呗|花呗)?[吗么嘛]|能不能开|开得了|才能开|"
                      r"\bactivate|\bopen\b|\beligib|\bqualify|\bget (?:jiebei|huabei)\b")
-# "如果我提前还清会关闭借呗吗" asks whether the account is closed or frozen, not about a limit.
+# "要是把借呗提前还光 会被关掉吗" asks whether the account is closed or frozen, not about a limit.
 ACCOUNT_ACT = re.compile(r"关闭|关掉|注销|冻结|停用|封号|被封|取消|"
                          r"\bclos(?:e|ed|es|ing)\b|\bcancel|\bfreez|\bfroze|\bshut\b|\bsuspend")
-# "逾期一次借呗还能借款吗", "申请没通过再申请要多久", "提前还一半 自动还款日": a number told in a
+# "借呗逾期过一回还让借吗", "申请没通过再申请要多久", "提前还一半 自动还款日": a number told in a
 # question that asks when, whether it still works, or what it costs; nothing asks for a limit.
 OTHER_ASK = re.compile(r"多久|多长时间|什么时候|几号|几天|哪天|还款日|怎么还|"
                        r"不能(?:正常)?(?:再)?(?:使用|用)|用不了|还能(?:借|用)|能不能(?:借|用)|手续费|利息|费率|服务费|"

@@ -280,11 +280,11 @@ def _is_personal(t: str, has_slots: bool, has_missing: bool, has_changes: bool =
     if OPENING.search(t) and not estimate and not direction:
         return False  # "芝麻分650能开通借呗吗" is about eligibility: the knowledge base answers
     if ACCOUNT_ACT.search(t) and not estimate and not AMOUNT.search(t):
-        return False  # "如果提前还清会关闭借呗吗" asks about the account, not about a limit
+        return False  # "要是把借呗提前还光 会被关掉吗" asks about the account, not about a limit
     if OTHER_ASK.search(t) and not estimate and not direction:
-        return False  # "逾期一次借呗还能借款吗" asks whether, not how much
+        return False  # "借呗逾期过一回还让借吗" asks whether, not how much
     if HUABEI.search(t) and not JIEBEI.search(t) and (OPENING.search(t) or not has_slots):
-        return False  # "开通花呗有多少额度": a Huabei limit; the scorer estimates Jiebei's
+        return False  # "刚开的花呗能给多少额度": a Huabei limit; the scorer estimates Jiebei's
     if THRESHOLD.search(t) and not estimate and not direction and not HYP.search(t):
         return False  # "要700分以上才能开吗" checks a claimed requirement
     if not has_slots and COST.search(t) and not AMOUNT.search(t):
