@@ -94,7 +94,7 @@ class AnsweringRules(Thresholds):
     @field_validator("failure_asked", "affirming_verdict", "failure_title")
     @classmethod
     def _regexes(cls, patterns: tuple[str, ...]) -> tuple[str, ...]:
-        for p in (*patterns, "|".join(f"(?:{p})" for p in patterns)):
+        for p in (*patterns, _alternation(patterns)):
             try:
                 re.compile(p)
             except re.error as exc:
@@ -360,9 +360,14 @@ def _yield_near(hits: Sequence[EntryHit], flagged: Callable[[EntryHit], bool], m
     return [h for h in hits if not (flagged(h) and near(h))]
 
 
+def _alternation(patterns: tuple[str, ...]) -> str:
+    """One regular expression matching where any of ``patterns`` does."""
+    return "|".join(f"(?:{p})" for p in patterns)
+
+
 @lru_cache(maxsize=32)
 def _compiled(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
-    return re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
+    return re.compile(_alternation(patterns)) if patterns else None
 
 
 def _matches(patterns: tuple[str, ...], text: str) -> bool:

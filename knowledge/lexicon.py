@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -132,17 +133,11 @@ def load_lexicon(path: Path = LEXICON_PATH) -> Lexicon:
     actions = {k: tuple(w.lower() for w in v) for k, v in f.actions.items()}
     opposites: dict[str, set[str]] = {}
     for a, b in f.opposites:
-        unknown = [x for x in (a, b) if x not in actions]
-        if unknown:
-            raise ConfigError(f"{path}: 'opposites' names unknown action(s) {', '.join(unknown)}",
-                              field="opposites")
+        _known_actions(path, "opposites", (a, b), actions)
         opposites.setdefault(a, set()).add(b)
         opposites.setdefault(b, set()).add(a)
     for act, kinds in f.kind_of.items():
-        unknown = [x for x in (act, *kinds) if x not in actions]
-        if unknown:
-            raise ConfigError(f"{path}: 'kind_of' names unknown action(s) {', '.join(unknown)}",
-                              field="kind_of")
+        _known_actions(path, "kind_of", (act, *kinds), actions)
     return Lexicon(
         terms=tuple(Term(t.zh, t.en, t.variants) for t in f.terms),
         domain_words=f.domain_words,
@@ -151,3 +146,12 @@ def load_lexicon(path: Path = LEXICON_PATH) -> Lexicon:
         opposites={k: frozenset(v) for k, v in opposites.items()},
         kind_of={k: frozenset(v) for k, v in f.kind_of.items()},
     )
+
+
+def _known_actions(path: Path, key: str, names: tuple[str, ...], actions: Mapping[str, object]
+                   ) -> None:
+    """A ConfigError naming the file, ``key`` and the ``names`` that are not lexicon actions."""
+    unknown = [x for x in names if x not in actions]
+    if unknown:
+        raise ConfigError(f"{path}: '{key}' names unknown action(s) {', '.join(unknown)}",
+                          field=key)

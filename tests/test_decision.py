@@ -17,9 +17,10 @@ from retrieval.search import EntryHit, SearchResult
 
 
 def entry(entry_id: str, products: set[str], actions: set[str] = frozenset(),  # type: ignore[assignment]
-          tags: tuple[str, ...] = ()) -> Entry:  # fmt: skip
-    section = Section("A verdict.", ("a point",))
-    return Entry(entry_id, "题", "Title", tags, ("问",) * 5, ("q",) * 5, ("a source",),
+          tags: tuple[str, ...] = (), title: str = "题",
+          verdict: str = "A verdict.") -> Entry:  # fmt: skip
+    section = Section(verdict, ("a point",))
+    return Entry(entry_id, title, "Title", tags, ("问",) * 5, ("q",) * 5, ("a source",),
                  date(2026, 12, 1), section, section, products=frozenset(products),
                  actions=frozenset(actions))  # fmt: skip
 
@@ -273,16 +274,13 @@ def test_a_why_cant_question_prefers_the_near_entry_about_why_it_fails() -> None
     """"为什么花呗充不了话费" is not answered with "通常可以：…" when an entry about the same act
     whose title asks why it fails is within failure_margin (0.02); a question that does not ask
     why it fails, an entry too far, or one about another act leaves the closest entry first."""
-    def made(entry_id: str, title: str, verdict: str, actions: set[str]) -> Entry:
-        section = Section(verdict, ("a point",))
-        return Entry(entry_id, title, "Title", (), ("问",) * 5, ("q",) * 5, ("a source",),
-                     date(2026, 12, 1), section, section, products=frozenset({"huabei"}),
-                     actions=frozenset(actions))  # fmt: skip
-
     entries = {e.id: e for e in [
-        made("can", "话费能拿花呗充吗？", "通常可以：付款时选花呗。", {"pay"}),
-        made("why-not", "为什么我的花呗充不了话费？", "通常是这一笔暂时不能用花呗。", {"pay"}),
-        made("closed", "花呗被关闭了，为什么？", "通常是服务方评估的结果。", {"closed", "reason"}),
+        entry("can", {"huabei"}, {"pay"}, title="话费能拿花呗充吗？",
+              verdict="通常可以：付款时选花呗。"),
+        entry("why-not", {"huabei"}, {"pay"}, title="为什么我的花呗充不了话费？",
+              verdict="通常是这一笔暂时不能用花呗。"),
+        entry("closed", {"huabei"}, {"closed", "reason"}, title="花呗被关闭了，为什么？",
+              verdict="通常是服务方评估的结果。"),
     ]}
     policy = DecisionPolicy(load_answering_rules(), entries, load_lexicon(),
                             credit_question=lambda q: True)
