@@ -69,3 +69,18 @@ def test_an_act_is_a_kind_of_a_broader_one_and_an_unknown_one_is_named(tmp_path:
                    encoding="utf-8")
     with pytest.raises(ConfigError, match="'kind_of' names unknown action\\(s\\) teleport"):
         load_lexicon(bad)
+
+
+def test_something_gone_is_an_action_that_missing_entries_name() -> None:
+    """"借呗怎么不见了" asks where something went: a near-tie with a coupon entry goes to the
+    entry about a missing entrance; a temporary raise is the temporary limit, not a raise."""
+    from knowledge.loader import load_knowledge
+
+    lexicon = load_lexicon()
+    assert "missing" in lexicon.actions_in("我的借呗突然不显示了")
+    assert "missing" not in lexicon.actions_in("借呗怎么隐藏起来")
+    assert lexicon.actions_in("怎么临时提高花呗的额度") >= {"temp_limit"}
+    assert "raise_limit" not in lexicon.actions_in("怎么临时提高花呗的额度")
+    entries = {e.id: e for e in load_knowledge().entries}
+    assert "missing" in entries["jiebei-entry-missing"].actions
+    assert "missing" not in entries["jiebei-interest-free-coupon"].actions
