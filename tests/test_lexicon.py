@@ -72,7 +72,7 @@ def test_an_act_is_a_kind_of_a_broader_one_and_an_unknown_one_is_named(tmp_path:
 
 
 def test_something_gone_is_an_action_that_missing_entries_name() -> None:
-    """"借呗怎么不见了" asks where something went: a near-tie with a coupon entry goes to the
+    """"借呗入口突然不显示了" asks where something went: a near-tie with a coupon entry goes to the
     entry about a missing entrance; a temporary raise is the temporary limit, not a raise."""
     from knowledge.loader import load_knowledge
 
