@@ -84,3 +84,19 @@ def test_something_gone_is_an_action_that_missing_entries_name() -> None:
     entries = {e.id: e for e in load_knowledge().entries}
     assert "missing" in entries["jiebei-entry-missing"].actions
     assert "missing" not in entries["jiebei-interest-free-coupon"].actions
+
+
+def test_opening_again_and_the_number_of_months_are_read_as_users_write_them() -> None:
+    """再打开 and the common 在/再 slip (能否在开通) are reopening, but 现在开通 is not; the
+    number of instalments (期数) is the term, while a repayment falling due (还款期到了) is
+    not."""
+    from knowledge.loader import load_knowledge
+
+    lexicon = load_lexicon()
+    assert "reopen" in lexicon.actions_in("借呗停了还会再打开吗")
+    assert "reopen" in lexicon.actions_in("花呗关了能否在开通")
+    assert "reopen" not in lexicon.actions_in("我现在开通花呗有多少额度")
+    assert "term" in lexicon.actions_in("借呗的期数变少了")
+    assert "term" not in lexicon.actions_in("借呗这个月还款期到了怎么还")
+    entries = {e.id: e for e in load_knowledge().entries}
+    assert "instalment" in entries["jiebei-repayment-methods"].actions  # its title asks this
