@@ -21,6 +21,8 @@ class Term:
     zh: str
     en: str
     variants: tuple[str, ...]
+    # words holding a variant that is not a misspelling there: 支付保费 is paying a premium
+    not_in: tuple[str, ...] = ()
 
 
 GENERAL = "general"  # an entry's `products:` value for entries about no product
@@ -104,6 +106,7 @@ class _TermRow(BaseModel):
     zh: str
     en: str
     variants: tuple[str, ...] = ()
+    not_in: tuple[str, ...] = ()
 
 
 class _LexiconFile(BaseModel):
@@ -138,8 +141,15 @@ def load_lexicon(path: Path = LEXICON_PATH) -> Lexicon:
         opposites.setdefault(b, set()).add(a)
     for act, kinds in f.kind_of.items():
         _known_actions(path, "kind_of", (act, *kinds), actions)
+    for n, t in enumerate(f.terms):
+        stray = [w for w in t.not_in if not any(v.lower() in w.lower() for v in t.variants)]
+        if stray:
+            raise ConfigError(
+                f"{path}: terms.{n}.not_in: {', '.join(stray)} hold(s) none of the variants of "
+                f"{t.zh}; list only words in which a variant is not a misspelling",
+                field=f"terms.{n}.not_in")
     return Lexicon(
-        terms=tuple(Term(t.zh, t.en, t.variants) for t in f.terms),
+        terms=tuple(Term(t.zh, t.en, t.variants, t.not_in) for t in f.terms),
         domain_words=f.domain_words,
         products={k: tuple(w.lower() for w in v) for k, v in f.products.items()},
         actions=actions,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -40,30 +41,51 @@ def _t2s() -> Any:
 
 
 @lru_cache(maxsize=1)
-def _alias_patterns() -> tuple[tuple[re.Pattern[str], str, str], ...]:
-    """(pattern, zh canonical, en canonical), longest variant first."""
-    rows: list[tuple[str, str, str]] = []
+def _alias_patterns() -> tuple[tuple[re.Pattern[str], str, str, tuple[str, ...]], ...]:
+    """(pattern, zh canonical, en canonical, words the variant stays in), longest variant
+    first."""
+    rows: list[tuple[str, str, str, tuple[str, ...]]] = []
     for term in load_lexicon().terms:
         for variant in term.variants:
-            rows.append((variant, term.zh, term.en))
+            rows.append((variant, term.zh, term.en, tuple(w for w in term.not_in if variant in w)))
     rows.sort(key=lambda r: -len(r[0]))
     out = []
-    for variant, zh, en in rows:
+    for variant, zh, en, keep in rows:
         if re.fullmatch(r"[A-Za-z][A-Za-z \-]*", variant):
             pat = re.compile(
                 r"(?<![A-Za-z])" + re.escape(variant).replace(r"\ ", r"\s*") + r"(?![A-Za-z])", re.I
             )
         else:
             pat = re.compile(re.escape(variant), re.I)
-        out.append((pat, zh, en))
+        out.append((pat, zh, en, keep))
     return tuple(out)
 
 
+def _inside(match: re.Match[str], words: tuple[str, ...]) -> bool:
+    """Whether the matched variant is part of one of ``words`` where it stands in the text."""
+    text, variant = match.string, match.group(0)
+    for word in words:
+        at = word.lower().find(variant.lower())
+        start = match.start() - at
+        if at >= 0 and start >= 0 and text[start:start + len(word)].lower() == word.lower():
+            return True
+    return False
+
+
 def apply_aliases(text: str, lang: Lang) -> str:
-    """Replace known aliases and misspellings by the canonical name in ``lang``."""
-    for pattern, zh, en in _alias_patterns():
-        text = pattern.sub(zh if lang == "zh" else en, text)
+    """Replace known aliases and misspellings by the canonical name in ``lang``, except inside
+    the words a term lists as ``not_in`` (支付保费 keeps its 支付保)."""
+    for pattern, zh, en, keep in _alias_patterns():
+        name = zh if lang == "zh" else en
+        text = pattern.sub(_replacer(name, keep), text) if keep else pattern.sub(name, text)
     return text
+
+
+def _replacer(name: str, keep: tuple[str, ...]) -> Callable[[re.Match[str]], str]:
+    def replace(match: re.Match[str]) -> str:
+        return match.group(0) if _inside(match, keep) else name
+
+    return replace
 
 
 @lru_cache(maxsize=16384)

@@ -100,3 +100,13 @@ def test_opening_again_and_the_number_of_months_are_read_as_users_write_them() -
     assert "term" not in lexicon.actions_in("借呗这个月还款期到了怎么还")
     entries = {e.id: e for e in load_knowledge().entries}
     assert "instalment" in entries["jiebei-repayment-methods"].actions  # its title asks this
+
+
+def test_a_word_kept_from_a_misspelling_must_hold_one(tmp_path: Path) -> None:
+    good = LEXICON_PATH.read_text(encoding="utf-8")
+    terms = {t.zh: t for t in load_lexicon().terms}
+    assert "支付保费" in terms["支付宝"].not_in
+    bad = tmp_path / "lexicon.yaml"
+    bad.write_text(good.replace("not_in: [支付保费", "not_in: [保险费", 1), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"terms\.\d+\.not_in: 保险费 hold\(s\) none"):
+        load_lexicon(bad)

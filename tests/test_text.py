@@ -21,6 +21,9 @@ from retrieval.text import detect_language, normalize, strip_control
         ("sesame credit score", "Sesame Credit score"),
         ("jiebei 額度 why 降了", "借呗 额度 why 降了"),
         ("支付包怎么关花呗", "支付宝怎么关花呗"),
+        ("支付保怎么关花呗", "支付宝怎么关花呗"),
+        ("花呗能支付保费吗", "花呗能支付保费吗"),
+        ("用支付保支付保证金", "用支付宝支付保证金"),
     ],
 )
 def test_normalize(raw: str, expected: str) -> None:
